@@ -1,0 +1,68 @@
+# unshared: build, generate, demo and test. Everything installs what it needs first (Debian
+# packages with apt-get, npm packages with npm ci), so each target works on a fresh machine.
+# Run as root: the demo and the behaviour tests create namespaces and cgroups.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_BIN := node_modules/.bin
+BATS := node_modules/bats/bin/bats
+UNSHARED := node dist/src/cli/bin.js
+# Debian packages the suite needs: what a generated script runs, plus the test tools.
+DEBIAN_PACKAGES := shellcheck busybox-static util-linux mount coreutils tar iproute2 procps
+DEMO_ROOTFS := /var/lib/unshared/busybox
+EXAMPLES := $(wildcard examples/*.ts)
+GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))
+SOURCES := $(shell find src test/unit examples -name '*.ts' 2>/dev/null) tsconfig.json
+
+.PHONY: help deps build generate rootfs demo test test-unit test-bats lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: .cache/debian.stamp node_modules/.package-lock.json ## install Debian and npm packages
+
+.cache/debian.stamp: Makefile
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q 'ok installed' || echo "$$p"; done); \
+	if [[ -n $$missing ]]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@mkdir -p .cache && touch $@
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+build: dist/.stamp ## compile the TypeScript sources
+
+dist/.stamp: node_modules/.package-lock.json $(SOURCES)
+	$(NODE_BIN)/tsc -p tsconfig.json
+	@touch $@
+
+generate: build ## rebuild generated/ from examples/
+	@for spec in $(EXAMPLES); do \
+	  out=generated/$$(basename "$${spec%.ts}").sh; \
+	  $(UNSHARED) build "$$spec" -o "$$out"; \
+	  echo "generated $$out"; \
+	done
+
+rootfs: .cache/debian.stamp ## build the demo rootfs at /var/lib/unshared/busybox
+	@if [[ ! -x $(DEMO_ROOTFS)/bin/busybox ]]; then \
+	  rm -rf $(DEMO_ROOTFS) && scripts/make-busybox-rootfs.sh $(DEMO_ROOTFS) && echo "rootfs ready in $(DEMO_ROOTFS)"; \
+	fi
+
+demo: deps generate rootfs ## set up, compile the seed example, and run its container
+	@echo "running generated/build-container.sh (a busybox shell; 'exit' leaves it)"
+	generated/build-container.sh
+
+test: deps build test-unit test-bats ## run the whole test suite
+
+test-unit: build ## unit and golden tests (schema, model, quoting, generated/, shellcheck)
+	node --test --test-reporter=spec dist/test/unit/
+
+test-bats: build ## behaviour tests: generated scripts run real containers (root)
+	$(BATS) --print-output-on-failure --timing test/bats
+
+clean: ## remove build output and caches (not the demo rootfs)
+	rm -rf dist .cache

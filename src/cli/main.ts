@@ -1,0 +1,99 @@
+/**
+ * The `unshared` command line. Exit status: 0 ok, 1 unexpected failure, 2 bad input or usage
+ * (an invalid spec, an unreadable file, an unknown option). Nothing is written on bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { TARGETS, planContainer, type Target } from '../compile.js';
+import { loadSpecFile, SpecLoadError, SPEC_EXTENSIONS } from '../spec/load.js';
+import { specJsonSchema } from '../spec/schema.js';
+import { SpecError } from '../spec/validate.js';
+import { OutputError, writeOutput } from './output.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Errors the user can fix: reported as they are, exit status 2. */
+class InputError extends Error {}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function loadAndPlan(file: string) {
+  return planContainer(await loadSpecFile(file), file);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('unshared')
+    .description('Compile a container spec (TypeScript, JSON or YAML) into a bash script that builds and runs\nthe container with namespaces, cgroups and pivot_root. No daemon, no Docker.')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`unshared: ${text.replace(/^error: /, '')}`) })
+    .exitOverride();
+
+  program
+    .command('build')
+    .description('compile a spec into a script (printed on stdout unless -o is given)')
+    .argument('<spec>', `spec file (${SPEC_EXTENSIONS.join(' ')})`)
+    .option('-o, --output <file>', 'write to FILE (made executable) instead of stdout')
+    .addOption(new Option('-t, --target <name>', 'what to produce').choices(Object.keys(TARGETS)).default('script').env('UNSHARED_TARGET'))
+    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh')
+    .action(async (spec: string, options: { output?: string; target: Target }) => {
+      const text = TARGETS[options.target](await loadAndPlan(spec));
+      await writeOutput(text, options.output, { executable: options.target === 'script' });
+    });
+
+  program
+    .command('validate')
+    .description('check specs and report every problem with its field path (exit status 2 if any)')
+    .argument('<spec...>', 'spec files')
+    .action(async (specs: string[]) => {
+      const failures: string[] = [];
+      for (const spec of specs) {
+        try {
+          await loadAndPlan(spec);
+          process.stdout.write(`${spec}: ok\n`);
+        } catch (error) {
+          if (!(error instanceof SpecError || error instanceof SpecLoadError)) throw error;
+          failures.push(error.message);
+        }
+      }
+      if (failures.length > 0) throw new InputError(failures.join('\n'));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec, for editors and for JSON/YAML validation')
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action(async (options: { output?: string }) => {
+      await writeOutput(`${JSON.stringify(specJsonSchema(), null, 2)}\n`, options.output, { executable: false });
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns its exit status (no process.exit, so tests can call it). */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError) {
+      process.stderr.write(`${error.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (error instanceof OutputError) {
+      process.stderr.write(`unshared: ${error.message}\n`);
+      return EXIT_FAILURE;
+    }
+    process.stderr.write(`unshared: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+

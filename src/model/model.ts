@@ -1,0 +1,138 @@
+/**
+ * The resolved plan of a container: every decision taken, every value converted, every name
+ * derived. Plain data, no shell syntax: the templates only place these values.
+ */
+import { CGROUP_PARENT_ERE, DEFAULT_PATH, type ContainerSpec, type Namespace } from '../spec/schema.js';
+import { parseSize } from '../spec/units.js';
+import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
+import { requiredTools, type Tool } from './tools.js';
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** A mount made inside the container's mount namespace before it pivots into the rootfs. */
+export interface MountStep {
+  /** Where the spec declared it, for error messages: `mounts[2]`. */
+  origin: string;
+  target: string;
+  /** A bind mount of a host path; a file source needs the target's parent directory. */
+  bind?: { source: string; readonly: boolean; targetParent: string };
+  /** A fresh filesystem instance (tmpfs, sysfs). */
+  fs?: { type: string; options: string };
+}
+
+export interface ContainerModel {
+  name: string;
+  /** null when the container shares the host's UTS namespace. */
+  hostname: string | null;
+  command: string[];
+  env: EnvVar[];
+  workdir: string;
+  namespaces: Record<Namespace, boolean>;
+  /** Arguments to unshare(1) that create the namespaces. */
+  unshareArgs: string[];
+  rootfs: { dir: string } | { tar: string };
+  cgroup: {
+    parent: string;
+    /** The script checks UNSHARED_CGROUP_PARENT against this (a POSIX ERE). */
+    parentPattern: string;
+    controllers: { name: string; v1Name: string; required: boolean }[];
+    v1: (CgroupWrite & { v1Name: string })[];
+    v2: CgroupWrite[];
+  };
+  mounts: MountStep[];
+  /** Device nodes copied from the host into the container's /dev (a tmpfs). */
+  devices: string[];
+  /** Symlinks in the container's /dev: name -> target. */
+  deviceLinks: { name: string; target: string }[];
+  /** In a user namespace mknod is not allowed, so devices are bind-mounted instead. */
+  bindDevices: boolean;
+  tools: Tool[];
+  stopTimeout: number;
+}
+
+/** Container root is mapped to this unprivileged host range when the user namespace is on. */
+export const USERNS_HOST_BASE = 100_000;
+export const USERNS_SIZE = 65_536;
+
+const NAMESPACE_FLAGS: Record<Namespace, string> = {
+  pid: '--pid', net: '--net', mount: '--mount', uts: '--uts', ipc: '--ipc', user: '--user', cgroup: '--cgroup', time: '--time',
+};
+const NAMESPACE_ORDER: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'time'];
+
+function unshareArgs(enabled: Record<Namespace, boolean>): string[] {
+  const args = NAMESPACE_ORDER.filter((ns) => enabled[ns]).map((ns) => NAMESPACE_FLAGS[ns]);
+  if (enabled.user) {
+    args.push(`--map-users=0:${USERNS_HOST_BASE}:${USERNS_SIZE}`, `--map-groups=0:${USERNS_HOST_BASE}:${USERNS_SIZE}`);
+  }
+  // --fork: the pid namespace's first process must be a child; --kill-child: it dies with us.
+  args.push('--fork', '--kill-child', '--propagation', 'private');
+  return args;
+}
+
+function mountSteps(spec: ContainerSpec): MountStep[] {
+  return spec.mounts.map((m, i): MountStep => {
+    const origin = `mounts[${i}]`;
+    switch (m.type) {
+      case 'bind':
+        return {
+          origin,
+          target: m.target,
+          bind: { source: m.source, readonly: m.readonly ?? false, targetParent: m.target.slice(0, m.target.lastIndexOf('/')) || '/' },
+        };
+      case 'tmpfs': {
+        const options = ['nosuid', 'nodev', `mode=${m.mode ?? '1777'}`];
+        if (m.size !== undefined) options.push(`size=${parseSize(m.size)}`);
+        return { origin, target: m.target, fs: { type: 'tmpfs', options: options.join(',') } };
+      }
+      case 'sysfs':
+        return {
+          origin,
+          target: m.target ?? '/sys',
+          fs: { type: 'sysfs', options: [(m.readonly ?? true) ? 'ro' : 'rw', 'nosuid', 'nodev', 'noexec'].join(',') },
+        };
+    }
+  });
+}
+
+/** Turns a validated spec into the plan that every target renders. */
+export function resolveModel(spec: ContainerSpec): ContainerModel {
+  const namespaces = Object.fromEntries(
+    (Object.keys(NAMESPACE_FLAGS) as Namespace[]).map((ns) => [ns, spec.namespaces.includes(ns)]),
+  ) as Record<Namespace, boolean>;
+  const env: EnvVar[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+  if (!('PATH' in spec.env)) env.unshift({ name: 'PATH', value: DEFAULT_PATH });
+  const rootfs = 'dir' in spec.rootfs ? { dir: spec.rootfs.dir } : { tar: spec.rootfs.tar };
+
+  return {
+    name: spec.name,
+    hostname: namespaces.uts ? (spec.hostname ?? spec.name) : null,
+    command: spec.command,
+    env,
+    workdir: spec.workdir,
+    namespaces,
+    unshareArgs: unshareArgs(namespaces),
+    rootfs,
+    cgroup: {
+      parent: spec.cgroupParent,
+      parentPattern: CGROUP_PARENT_ERE,
+      controllers: cgroupControllers(spec.limits).map((c) => ({ ...c, v1Name: V1_HIERARCHY[c.name] })),
+      v1: cgroupV1Writes(spec.limits).map((w) => ({ ...w, v1Name: V1_HIERARCHY[w.controller] })),
+      v2: cgroupV2Writes(spec.limits),
+    },
+    mounts: mountSteps(spec),
+    devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
+    deviceLinks: [
+      { name: 'fd', target: '/proc/self/fd' },
+      { name: 'stdin', target: '/proc/self/fd/0' },
+      { name: 'stdout', target: '/proc/self/fd/1' },
+      { name: 'stderr', target: '/proc/self/fd/2' },
+      { name: 'ptmx', target: 'pts/ptmx' },
+    ],
+    bindDevices: namespaces.user,
+    tools: requiredTools({ tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') }),
+    stopTimeout: spec.stopTimeout,
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * The container spec: the one source of truth for the TypeScript types (`ContainerSpecInput`,
+ * `ContainerSpec`), the JSON Schema that editors use for JSON and YAML specs, and the checks
+ * run before anything is rendered. Values are validated here, never escaped later: a name that
+ * could not be a cgroup directory or a hostname is refused with the field's path.
+ */
+import { z } from 'zod';
+import { SIZE_PATTERN, parseSize } from './units.js';
+
+/** Every namespace the kernel offers, by the name `unshare(1)` uses for it. */
+export const NAMESPACES = ['pid', 'net', 'mount', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+/** Docker's default set, plus the cgroup namespace that Docker uses on cgroup v2 hosts. */
+export const DEFAULT_NAMESPACES: Namespace[] = ['pid', 'mount', 'uts', 'ipc', 'net', 'cgroup'];
+
+/** Docker's default PATH, used when the spec's env does not set one. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Names bash keeps for itself (read-only, arrays, or rewritten on exec). The script's last
+ * step runs in bash, so these cannot reach the container byte for byte and are refused.
+ */
+export const RESERVED_ENV_NAMES = [
+  'BASHOPTS', 'BASH_ARGC', 'BASH_ARGV', 'BASH_LINENO', 'BASH_SOURCE', 'BASH_VERSINFO',
+  'EUID', 'PPID', 'SHELLOPTS', 'SHLVL', 'UID', '_',
+] as const;
+
+// Patterns shared with the generated script's own run-time checks.
+export const CONTAINER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** Also a POSIX ERE: the script checks UNSHARED_CGROUP_PARENT against the same pattern. */
+export const CGROUP_PARENT_ERE = '^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$';
+const CGROUP_PARENT_PATTERN = new RegExp(CGROUP_PARENT_ERE);
+const HOSTNAME_PATTERN = /^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DEVICE_PATTERN = /^[0-9]+:[0-9]+$/;
+const MODE_PATTERN = /^[0-7]{3,4}$/;
+
+/** Text that a shell argument can carry: no NUL byte, no unpaired UTF-16 surrogate. */
+function text(what: string) {
+  return z
+    .string({ error: `expected ${what} as a string` })
+    .refine((s) => !s.includes('\0'), { error: 'cannot contain a NUL byte' })
+    .refine((s) => s.isWellFormed(), { error: 'must be valid Unicode text (no unpaired surrogates)' });
+}
+
+/** An absolute, normalised path: no `.` or `..` components, no doubled or trailing slash. */
+function absolutePath(what: string) {
+  return text(what)
+    .refine((p) => p.startsWith('/'), { error: 'must be an absolute path (start with /)' })
+    .refine((p) => p === '/' || p.split('/').slice(1).every((c) => c !== '' && c !== '.' && c !== '..'), {
+      error: "must be a normalised path: no '.', '..', '//' or trailing '/'",
+    })
+    .refine((p) => p.length <= 4096, { error: 'is longer than PATH_MAX (4096 bytes)' });
+}
+
+/** A mount point inside the container; `/` itself is the rootfs and cannot be a mount target. */
+const containerTarget = absolutePath('the target').refine((p) => p !== '/', {
+  error: 'the target cannot be / (the rootfs itself)',
+});
+
+const SIZE_MESSAGE = "expected a size such as '128m', '1g', '512KiB', or a number of bytes";
+const size = z.union([z.int().nonnegative(), z.string().regex(SIZE_PATTERN, { error: SIZE_MESSAGE })], { error: SIZE_MESSAGE });
+
+const positiveSize = size.refine((s) => (parseSize(s) ?? 1) > 0, { error: 'the size must be more than 0' });
+
+const ioLimit = z
+  .strictObject({
+    /** The block device as `major:minor`, as `lsblk -o NAME,MAJ:MIN` prints it. */
+    device: z.string().regex(DEVICE_PATTERN, { error: "expected a block device as 'major:minor', e.g. '8:0'" }),
+    /** Read bandwidth cap, e.g. `'10m'` for 10 MiB/s. */
+    readBps: positiveSize.optional(),
+    /** Write bandwidth cap, e.g. `'10m'` for 10 MiB/s. */
+    writeBps: positiveSize.optional(),
+    /** Read operations per second. */
+    readIops: z.int().positive().optional(),
+    /** Write operations per second. */
+    writeIops: z.int().positive().optional(),
+  })
+  .refine((io) => io.readBps !== undefined || io.writeBps !== undefined || io.readIops !== undefined || io.writeIops !== undefined, {
+    error: 'set at least one of readBps, writeBps, readIops, writeIops',
+  });
+
+const limits = z
+  .strictObject({
+    /** Hard memory limit (cgroup v2 memory.max, v1 memory.limit_in_bytes); the OOM killer acts above it. @default unlimited */
+    memory: size
+      .refine((s) => (parseSize(s) ?? Infinity) >= 4 * 1024 * 1024, { error: 'memory must be at least 4m: the container could not start below that' })
+      .optional(),
+    /** Soft limit: above it the kernel reclaims hard (v2 memory.high, v1 memory.soft_limit_in_bytes). @default unlimited */
+    memoryHigh: positiveSize.optional(),
+    /** CPU time as a number of CPUs, e.g. 0.25 for a quarter of one core (cpu.max / cfs_quota_us). @default unlimited */
+    cpus: z.number({ error: 'expected cpus as a number, e.g. 0.5' }).min(0.01, { error: 'cpus must be at least 0.01' }).max(1024).optional(),
+    /** Relative CPU weight 1-10000 against sibling cgroups (v2 cpu.weight; v1 cpu.shares, converted). @default 100 (the kernel's) */
+    cpuWeight: z.int({ error: 'expected cpuWeight as a whole number from 1 to 10000' }).min(1).max(10000).optional(),
+    /** Most processes and threads at once (pids.max); a fork bomb stops there. @default unlimited */
+    pids: z.int({ error: 'expected pids as a whole number' }).min(1).max(4194304).optional(),
+    /** Block I/O caps per device (v2 io.max, v1 blkio.throttle.*). @default [] */
+    io: z.array(ioLimit).optional(),
+  })
+  .refine((l) => !(l.memory !== undefined && l.memoryHigh !== undefined && parseSize(l.memoryHigh)! > parseSize(l.memory)!), {
+    error: 'memoryHigh must not be above memory',
+    path: ['memoryHigh'],
+  });
+
+const bindMount = z.strictObject({
+  type: z.literal('bind'),
+  /** Host path to show inside the container; must exist when the script runs. */
+  source: absolutePath('the source'),
+  /** Where it appears inside the container. */
+  target: containerTarget,
+  /** Mount it read-only. @default false */
+  readonly: z.boolean().optional(),
+});
+
+const tmpfsMount = z.strictObject({
+  type: z.literal('tmpfs'),
+  /** Where the tmpfs appears inside the container. */
+  target: containerTarget,
+  /** Size cap, e.g. '64m'. @default half of RAM (the kernel's) */
+  size: positiveSize.optional(),
+  /** Octal permissions of the mount's root, e.g. '1777'. @default '1777' */
+  mode: z.string().regex(MODE_PATTERN, { error: "expected an octal mode such as '1777' or '755'" }).optional(),
+});
+
+const sysfsMount = z.strictObject({
+  type: z.literal('sysfs'),
+  /** Where sysfs appears inside the container. @default '/sys' */
+  target: containerTarget.optional(),
+  /** Mount it read-only, as Docker does. @default true */
+  readonly: z.boolean().optional(),
+});
+
+const mount = z.discriminatedUnion('type', [bindMount, tmpfsMount, sysfsMount], {
+  error: "expected a mount with type 'bind', 'tmpfs' or 'sysfs'",
+});
+
+const rootfs = z.union(
+  [
+    z.strictObject({
+      /** A directory on the host holding the container's root filesystem. */
+      dir: absolutePath('rootfs.dir'),
+    }),
+    z.strictObject({
+      /** A tarball (plain, gzip, xz, bzip2 or zstd) unpacked for each run and removed after it. */
+      tar: absolutePath('rootfs.tar'),
+    }),
+  ],
+  { error: "expected rootfs as { dir: '/abs/path' } or { tar: '/abs/file.tar.gz' }" },
+);
+
+/** The shape of a container spec as written by people (defaults not yet applied). */
+export const containerSpecSchema = z
+  .strictObject({
+    /** Editors' JSON Schema reference in JSON and YAML specs; ignored by the compiler. */
+    $schema: z.string().optional(),
+    /** The container's name: names its cgroup and state. Letters, digits, `_ . -`, at most 63. */
+    name: z.string({ error: 'expected name as a string' }).regex(CONTAINER_NAME_PATTERN, {
+      error: 'name must be 1-63 letters, digits, _ . or -, starting with a letter or digit',
+    }),
+    /** The root filesystem the container runs in. */
+    rootfs,
+    /** Hostname inside the container's UTS namespace. @default the name */
+    hostname: z.string({ error: 'expected hostname as a string' }).regex(HOSTNAME_PATTERN, {
+      error: 'hostname must be DNS labels (letters, digits, -) joined by dots, at most 64 bytes',
+    }).optional(),
+    /** The program and its arguments, exec'd as given (no shell). @default ['/bin/sh'] */
+    command: z.array(text('each command argument')).min(1, { error: 'command needs at least the program to run' }).default(['/bin/sh']),
+    /** Environment of the container's process, and nothing else. @default { PATH: Docker's default } */
+    env: z
+      .record(
+        z.string()
+          .regex(ENV_NAME_PATTERN, { error: 'env names must match [A-Za-z_][A-Za-z0-9_]*' })
+          .refine((n) => !(RESERVED_ENV_NAMES as readonly string[]).includes(n), {
+            error: `this env name is reserved by bash, which starts the container (reserved: ${RESERVED_ENV_NAMES.join(' ')})`,
+          }),
+        text('an env value'),
+      )
+      .default({}),
+    /** Working directory inside the container, created when missing. @default '/' */
+    workdir: absolutePath('workdir').default('/'),
+    /** Namespaces to create; `mount` is required (the script pivots into the rootfs). @default ['pid','mount','uts','ipc','net','cgroup'] */
+    namespaces: z.array(z.enum(NAMESPACES, { error: `expected one of: ${NAMESPACES.join(', ')}` })).default(DEFAULT_NAMESPACES),
+    /** Resource limits, applied through cgroup v1 or v2, whichever the host has. @default {} */
+    limits: limits.default({}),
+    /** Extra mounts, in order; /proc and a minimal /dev are always there. @default [] */
+    mounts: z.array(mount).default([]),
+    /** Parent of the container's cgroup, relative to the hierarchy root(s); UNSHARED_CGROUP_PARENT overrides it at run time. @default 'unshared' */
+    cgroupParent: z.string({ error: 'expected cgroupParent as a string' }).regex(CGROUP_PARENT_PATTERN, {
+      error: "cgroupParent must be a relative path of letters, digits, _ . @ : -, e.g. 'unshared' or 'machine.slice/web'",
+    }).refine((p) => p.split('/').every((c) => c !== '.' && c !== '..'), {
+      error: "cgroupParent cannot contain '.' or '..' components",
+    }).default('unshared'),
+    /** Seconds between SIGTERM and SIGKILL when the script is stopped. @default 10 */
+    stopTimeout: z.int({ error: 'expected stopTimeout as whole seconds' }).min(0).max(3600).default(10),
+  })
+  .superRefine((spec, ctx) => {
+    const namespaces = spec.namespaces;
+    const seen = new Set<string>();
+    namespaces.forEach((ns, i) => {
+      if (seen.has(ns)) ctx.addIssue({ code: 'custom', path: ['namespaces', i], message: `'${ns}' is listed twice` });
+      seen.add(ns);
+    });
+    if (!namespaces.includes('mount')) {
+      ctx.addIssue({ code: 'custom', path: ['namespaces'], message: "add 'mount': the container needs its own mount namespace to pivot into its rootfs" });
+    }
+    if (!namespaces.includes('uts') && spec.hostname !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['hostname'], message: "a hostname needs the 'uts' namespace; without it the host's own hostname would change" });
+    }
+    if (namespaces.includes('uts') && spec.hostname === undefined && !HOSTNAME_PATTERN.test(spec.name)) {
+      ctx.addIssue({ code: 'custom', path: ['hostname'], message: `the name '${spec.name}' is not a valid hostname; set hostname explicitly` });
+    }
+    const targets = new Map<string, number>();
+    spec.mounts.forEach((m, i) => {
+      const target = m.target ?? '/sys';
+      if (target === '/proc' || target.startsWith('/proc/') || target === '/dev' || target.startsWith('/dev/')) {
+        ctx.addIssue({ code: 'custom', path: ['mounts', i, 'target'], message: `${target} is managed by the script (/proc and a minimal /dev are always mounted)` });
+      }
+      if (targets.has(target)) {
+        ctx.addIssue({ code: 'custom', path: ['mounts', i, 'target'], message: `${target} is already the target of mounts[${targets.get(target)}]` });
+      }
+      targets.set(target, i);
+    });
+  });
+
+/** A container spec as written: what `defineContainer` accepts and JSON/YAML files contain. */
+export type ContainerSpecInput = z.input<typeof containerSpecSchema>;
+/** A container spec that passed validation. */
+export type ContainerSpec = z.output<typeof containerSpecSchema>;
+export type MountSpec = NonNullable<ContainerSpec['mounts']>[number];
+export type LimitsSpec = NonNullable<ContainerSpec['limits']>;
+
+/**
+ * Declares a container in TypeScript with full type checking and editor completion. It returns
+ * the spec unchanged: validation happens when the spec is compiled.
+ */
+export function defineContainer(spec: ContainerSpecInput): ContainerSpecInput {
+  return spec;
+}
+
+/** The JSON Schema of the spec (draft 2020-12), generated from the zod schema above. */
+export function specJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(containerSpecSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
