@@ -40,7 +40,8 @@ dist/.stamp: node_modules/.package-lock.json $(SOURCES)
 	$(NODE_BIN)/tsc -p tsconfig.json
 	@touch $@
 
-generate: build ## rebuild generated/ from examples/
+generate: build ## rebuild generated/ (scripts from examples/*.ts) and schema/
+	@mkdir -p schema && $(UNSHARED) schema -o schema/unshared.schema.json && echo "generated schema/unshared.schema.json"
 	@for spec in $(EXAMPLES); do \
 	  out=generated/$$(basename "$${spec%.ts}").sh; \
 	  $(UNSHARED) build "$$spec" -o "$$out"; \

@@ -184,6 +184,11 @@ require_tool() {
     MISSING_TOOLS+=("$1 (Debian/Ubuntu: $2; Alpine: $3; RHEL/Fedora: $4)")
 }
 
+# require_path PATH FIELD: a host path the spec names must exist.
+require_path() {
+  [[ -e $1 ]] || die "$2: $1 does not exist"
+}
+
 preflight() {
   if ((!DRY_RUN && EUID != 0)); then
     die "must run as root: try 'sudo $0'"
@@ -220,7 +225,7 @@ CONTROLLERS=()               # the controllers this container uses on this host
 # cgroup v2 has one hierarchy, with cgroup.controllers at its root. Otherwise this is cgroup v1
 # or hybrid (v1 controllers plus an empty v2 tree at /sys/fs/cgroup/unified): both use v1.
 cgroup_detect() {
-  CONTROLLERS=() CGROUP_DIRS=() CGROUP_BASES=()
+  CONTROLLERS=() CGROUP_DIRS=() CGROUP_BASES=() CGROUP_DIR=()
   local -A roots=()
   local _ dir fstype options name
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
@@ -249,12 +254,16 @@ cgroup_want() {
     return 0
   fi
   CONTROLLERS+=("$1")
-  local dir=$3/$CGROUP_PARENT/$CONTAINER_NAME
+  local dir=$3/$CGROUP_PARENT/$CONTAINER_NAME known
+  for known in "${CGROUP_DIR[@]}"; do
+    if [[ $known == "$dir" ]]; then
+      CGROUP_DIR[$1]=$dir
+      return 0
+    fi
+  done
   CGROUP_DIR[$1]=$dir
-  if [[ " ${CGROUP_DIRS[*]} " != *" $dir "* ]]; then
-    CGROUP_DIRS+=("$dir")
-    CGROUP_BASES+=("$3")
-  fi
+  CGROUP_DIRS+=("$dir")
+  CGROUP_BASES+=("$3")
 }
 
 # Creates the container's cgroup in every hierarchy. The first leaf directory doubles as a lock:

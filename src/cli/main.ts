@@ -28,7 +28,7 @@ async function loadAndPlan(file: string) {
 
 export function buildProgram(): Command {
   const program = new Command('unshared')
-    .description('Compile a container spec (TypeScript, JSON or YAML) into a bash script that builds and runs\nthe container with namespaces, cgroups and pivot_root. No daemon, no Docker.')
+    .description('Compile a container spec (TypeScript, JSON or YAML) into a bash script that builds and runs the container with namespaces, cgroups and pivot_root. No daemon, no Docker.')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`unshared: ${text.replace(/^error: /, '')}`) })

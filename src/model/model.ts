@@ -47,15 +47,9 @@ export interface ContainerModel {
   devices: string[];
   /** Symlinks in the container's /dev: name -> target. */
   deviceLinks: { name: string; target: string }[];
-  /** In a user namespace mknod is not allowed, so devices are bind-mounted instead. */
-  bindDevices: boolean;
   tools: Tool[];
   stopTimeout: number;
 }
-
-/** Container root is mapped to this unprivileged host range when the user namespace is on. */
-export const USERNS_HOST_BASE = 100_000;
-export const USERNS_SIZE = 65_536;
 
 const NAMESPACE_FLAGS: Record<Namespace, string> = {
   pid: '--pid', net: '--net', mount: '--mount', uts: '--uts', ipc: '--ipc', user: '--user', cgroup: '--cgroup', time: '--time',
@@ -64,9 +58,6 @@ const NAMESPACE_ORDER: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'net
 
 function unshareArgs(enabled: Record<Namespace, boolean>): string[] {
   const args = NAMESPACE_ORDER.filter((ns) => enabled[ns]).map((ns) => NAMESPACE_FLAGS[ns]);
-  if (enabled.user) {
-    args.push(`--map-users=0:${USERNS_HOST_BASE}:${USERNS_SIZE}`, `--map-groups=0:${USERNS_HOST_BASE}:${USERNS_SIZE}`);
-  }
   // --fork: the pid namespace's first process must be a child; --kill-child: it dies with us.
   args.push('--fork', '--kill-child', '--propagation', 'private');
   return args;
@@ -131,7 +122,6 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       { name: 'stderr', target: '/proc/self/fd/2' },
       { name: 'ptmx', target: 'pts/ptmx' },
     ],
-    bindDevices: namespaces.user,
     tools: requiredTools({ tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') }),
     stopTimeout: spec.stopTimeout,
   };

@@ -204,6 +204,13 @@ export const containerSpecSchema = z
     if (!namespaces.includes('mount')) {
       ctx.addIssue({ code: 'custom', path: ['namespaces'], message: "add 'mount': the container needs its own mount namespace to pivot into its rootfs" });
     }
+    if (namespaces.includes('user')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['namespaces', namespaces.indexOf('user')],
+        message: "'user' is not supported yet: it needs a uid/gid mapping to an unprivileged host range, which unshared does not set up yet; remove it",
+      });
+    }
     if (!namespaces.includes('uts') && spec.hostname !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['hostname'], message: "a hostname needs the 'uts' namespace; without it the host's own hostname would change" });
     }
