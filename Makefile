@@ -16,7 +16,7 @@ EXAMPLES := $(wildcard examples/*.ts)
 GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))
 SOURCES := $(shell find src test/unit examples -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help deps build generate rootfs demo test test-unit test-bats lint clean
+.PHONY: help deps build generate rootfs demo test test-unit test-bats bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,12 @@ test-unit: build ## unit and golden tests (schema, model, quoting, generated/, s
 
 test-bats: build ## behaviour tests: generated scripts run real containers (root)
 	$(BATS) --print-output-on-failure --timing test/bats
+
+bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed
+	@command -v hyperfine >/dev/null && command -v runc >/dev/null && command -v bwrap >/dev/null && command -v jq >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine runc bubblewrap jq >/dev/null; }
+	bench/start.sh
+	bench/compile.sh
 
 clean: ## remove build output and caches (not the demo rootfs)
 	rm -rf dist .cache
