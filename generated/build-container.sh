@@ -133,15 +133,16 @@ parse_arguments() {
 
 UNDO=()
 
-# record KIND PATH: remember something to undo. Kinds: cgroup, tree, empty-dir.
-record() { UNDO+=("$1:$2"); }
+# record KIND [PATH]: remember something to undo. Kinds: cgroups (the container's), tree,
+# empty-dir.
+record() { UNDO+=("$1:${2-}"); }
 
 undo_all() {
   local i entry
   for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do
     entry=${UNDO[i]}
     case ${entry%%:*} in
-      cgroup) cgroup_remove "${entry#*:}" ;;
+      cgroups) cgroup_remove_all ;;
       tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
       empty-dir) act rmdir -- "${entry#*:}" 2>/dev/null || true ;;
     esac
@@ -266,24 +267,28 @@ cgroup_want() {
   CGROUP_BASES+=("$3")
 }
 
-# Creates the container's cgroup in every hierarchy. The first leaf directory doubles as a lock:
-# if it exists, a container of this name is running. Another container's cleanup may remove an
-# empty parent between our two mkdirs, so the pair is retried.
+# Creates the container's cgroup in every hierarchy, with one mkdir for all of them. An existing
+# leaf means a container of this name is running (or was killed before it could clean up).
+# Another container's cleanup may remove an empty parent just before our mkdir: that is retried.
 cgroup_create() {
-  local dir
+  local dir missing
+  for dir in "${CGROUP_DIRS[@]}"; do
+    [[ ! -d $dir ]] || die "container $CONTAINER_NAME is already running: $dir exists (if it is not running, rmdir it)"
+  done
   for _ in 1 2 3; do
-    act mkdir -p -- "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"
+    missing=()
+    for dir in "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"; do
+      [[ -d $dir ]] || missing+=("$dir")
+    done
+    if ((${#missing[@]})); then act mkdir -p -- "${missing[@]}"; fi
     if ((CGROUP_VERSION == 2)); then cgroup_enable_controllers; fi
-    if act mkdir -- "${CGROUP_DIRS[0]}" 2>/dev/null; then
-      for dir in "${CGROUP_DIRS[@]}"; do record cgroup "$dir"; done
-      if ((${#CGROUP_DIRS[@]} > 1)); then act mkdir -p -- "${CGROUP_DIRS[@]:1}"; fi
+    if act mkdir -- "${CGROUP_DIRS[@]}" 2>/dev/null; then
+      record cgroups
       return 0
     fi
-    if [[ -d ${CGROUP_DIRS[0]} ]]; then
-      die "container $CONTAINER_NAME is already running (${CGROUP_DIRS[0]} exists)"
-    fi
+    [[ ! -d ${CGROUP_DIRS[0]} ]] || die "container $CONTAINER_NAME started twice at the same moment"
   done
-  die "could not create the cgroup ${CGROUP_DIRS[0]}"
+  die "could not create the cgroup ${CGROUP_DIRS[*]}"
 }
 
 # cgroup v2 only lets a cgroup use the controllers its parent enabled in cgroup.subtree_control,
@@ -327,29 +332,40 @@ cgroup_apply_limits() {
   fi
 }
 
-# Removes one of the container's cgroup directories. Processes still inside (the pid namespace
-# is torn down asynchronously) are killed first; empty parent levels go too, so the last
-# container under CGROUP_PARENT leaves nothing behind.
-cgroup_remove() {
-  local dir=$1 base=${1%/"$CGROUP_PARENT"/"$CONTAINER_NAME"} parent=$CGROUP_PARENT pid
+# Removes the container's cgroup directories, and the levels of CGROUP_PARENT that no other
+# container uses, with one rmdir. Processes still inside (a pid namespace is torn down
+# asynchronously) are killed, and the removal retried.
+cgroup_remove_all() {
+  local dirs=() dir base parent pid
+  for base in "${CGROUP_BASES[@]}"; do
+    parent=$CGROUP_PARENT
+    while :; do
+      dirs+=("$base/$parent")
+      [[ $parent == */* ]] || break
+      parent=${parent%/*}
+    done
+  done
   if ((DRY_RUN)); then
-    act rmdir -- "$dir"
+    act rmdir -- "${CGROUP_DIRS[@]}" "${dirs[@]}"
     return 0
   fi
   for _ in {1..100}; do
-    [[ -d $dir ]] || break
-    rmdir -- "$dir" 2>/dev/null && break
-    if [[ -f $dir/cgroup.kill ]]; then
-      printf 1 >"$dir/cgroup.kill" 2>/dev/null || true
-    else
-      while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/cgroup.procs"
-    fi
+    rmdir -- "${CGROUP_DIRS[@]}" "${dirs[@]}" 2>/dev/null || true
+    local busy=()
+    for dir in "${CGROUP_DIRS[@]}"; do
+      [[ ! -d $dir ]] || busy+=("$dir")
+    done
+    ((${#busy[@]})) || return 0
+    for dir in "${busy[@]}"; do
+      if [[ -f $dir/cgroup.kill ]]; then
+        printf 1 >"$dir/cgroup.kill" 2>/dev/null || true
+      else
+        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/cgroup.procs"
+      fi
+    done
     sleep 0.05
   done
-  [[ ! -d $dir ]] || say "warning: could not remove the cgroup $dir"
-  while rmdir -- "$base/$parent" 2>/dev/null && [[ $parent == */* ]]; do
-    parent=${parent%/*}
-  done
+  say "warning: could not remove the cgroups ${busy[*]}"
 }
 
 # --- The root filesystem ----------------------------------------------------------------------
