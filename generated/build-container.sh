@@ -27,7 +27,7 @@ UNSHARE_ARGS=(--mount --pid --uts --ipc --fork --kill-child --propagation privat
 # The container's cgroup is CGROUP_PARENT/CONTAINER_NAME in every hierarchy.
 DEFAULT_CGROUP_PARENT=unshared
 CGROUP_PARENT=${UNSHARED_CGROUP_PARENT:-$DEFAULT_CGROUP_PARENT}
-CGROUP_PARENT_PATTERN='^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$'
+CGROUP_PARENT_PATTERN=$'^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$'
 # Seconds between SIGTERM and SIGKILL when the script is asked to stop.
 DEFAULT_STOP_TIMEOUT=10
 STOP_TIMEOUT=${UNSHARED_STOP_TIMEOUT:-$DEFAULT_STOP_TIMEOUT}
@@ -195,6 +195,7 @@ preflight() {
     die "must run as root: try 'sudo $0'"
   fi
   require_tool unshare util-linux util-linux-misc util-linux
+  require_tool setpriv util-linux setpriv util-linux
   require_tool pivot_root util-linux util-linux-misc util-linux
   require_tool mount mount util-linux util-linux
   require_tool umount mount util-linux util-linux
@@ -394,14 +395,18 @@ container_init() {
   # A /proc of the new pid namespace: the container sees only its own processes.
   act mount -t proc -o nosuid,nodev,noexec proc "$rootfs/proc"
   populate_dev "$rootfs"
+  check_target "$rootfs" /sys 'mounts[0]'.target
   act mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$rootfs"/sys
+  check_target "$rootfs" /tmp 'mounts[1]'.target
   act mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$rootfs"/tmp
   # The hostname changes in the container's UTS namespace only.
   write_value "$CONTAINER_HOSTNAME" /proc/sys/kernel/hostname
+  harden_mounts "$rootfs"
   # The limits are set last, from inside the cgroup: a CPU quota set earlier would throttle
   # the setup above, not the container.
   cgroup_detect
   cgroup_apply_limits
+  open_host_tools "$rootfs"
   enter_rootfs "$rootfs"
   exec_command "$@"
 }
@@ -410,20 +415,24 @@ container_init() {
 # rootfs lacks them.
 make_mount_points() {
   local rootfs=$1 dirs=() path
+  # A symlink on the way to a mount target would take mkdir and mount out of the rootfs.
+  check_target "$rootfs" /proc proc
+  check_target "$rootfs" /dev dev
+  check_target "$rootfs" /sys 'mounts[0]'.target
+  check_target "$rootfs" /tmp 'mounts[1]'.target
   for path in /proc /dev /sys /tmp; do
     [[ -d $rootfs$path ]] || dirs+=("$rootfs$path")
   done
   if ((${#dirs[@]})); then act mkdir -p -- "${dirs[@]}"; fi
 }
 
-# A minimal /dev on a tmpfs: the usual device nodes, a private devpts, and /dev/shm.
+# A minimal /dev on a tmpfs: the usual device nodes, and the mount points of a private devpts,
+# /dev/shm and /dev/mqueue (mounted by harden_mounts).
 populate_dev() {
   local dev=$1/dev
   act mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$dev"
   act cp -a -- /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "$dev/"
-  act mkdir -- "$dev/pts" "$dev/shm"
-  act mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts "$dev/pts"
-  act mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=64m shm "$dev/shm"
+  act mkdir -- "$dev/pts" "$dev/shm" "$dev/mqueue"
   act ln -s -- /proc/self/fd "$dev"/fd
   act ln -s -- /proc/self/fd/0 "$dev"/stdin
   act ln -s -- /proc/self/fd/1 "$dev"/stdout
@@ -440,30 +449,152 @@ enter_rootfs() {
   act cd -- "$CONTAINER_WORKDIR"
 }
 
-# Replaces this shell with the container's command. Only the spec's environment reaches it:
-# bash's own variables are dropped first, and SHLVL, which bash exports on exec, is made an
-# array (arrays are never exported). Errors from setting locale variables are bash's own
-# setlocale warnings about the host, not the container's, so they are silenced.
+# set_rlimit NAME FLAG SOFT HARD: both limits of this process (inherited by the container's).
+set_rlimit() {
+  act ulimit -S -H "$2" "$4" || die "rlimits.$1: the kernel refused $4"
+  if [[ $3 != "$4" ]]; then act ulimit -S "$2" "$3" || die "rlimits.$1: the kernel refused $3"; fi
+}
+
+# Replaces this shell with the container's process; the `exec` verb ends the same way. Run
+# after pivot_root, it sets the rlimits, then runs the host's setpriv (through the host's
+# loader, as open_host_tools found them) to drop capabilities, set no_new_privs and switch to
+# the container's user, and setpriv runs a fresh host bash that closes every descriptor but
+# stdin, stdout and stderr (the host's directories among them), leaves only the spec's
+# environment, enters the workdir and execs the command. Values reach that last bash as
+# arguments, never as code.
 exec_command() {
+  local env=(
+    PATH=/usr/sbin:/usr/bin:/sbin:/bin
+  ) last_stage
+  read -r -d '' last_stage <<'LAST_STAGE' || true
+for fd in /proc/self/fd/*; do
+  fd=${fd##*/}
+  if ((fd > 2)); then exec {fd}>&-; fi
+done
+cd -- "$1" || exit 125
+shift
+unset -v PWD OLDPWD SHLVL fd
+declare -ga SHLVL=()
+while [[ $1 != -- ]]; do
+  unset -v "${1%%=*}"
+  export -- "$1" 2>/dev/null
+  shift
+done
+shift
+if [[ $1 != */* ]] && ! type -P -- "$1" >/dev/null; then
+  printf '%s: error: %s: command not found in the PATH of the container\n' "$0" "$1" >&2
+  exit 127
+fi
+exec -- "$@"
+LAST_STAGE
+  act exec -c "${HOST_LOADER[@]}" "$HOST_SETPRIV" --bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
+    "${HOST_LOADER[@]}" "$HOST_BASH" -c "$last_stage" "$SCRIPT_NAME" "$CONTAINER_WORKDIR" "${env[@]}" -- "$@"
+}
+
+# --- Hardening: mount targets, masked and read-only paths, the host's tools -------------------
+
+# check_target ROOTFS PATH FIELD: refuses PATH when one of its components is a symlink in the
+# rootfs: mkdir and mount follow symlinks, and an absolute one would point at the host.
+check_target() {
+  local at=$1 rest=${2#/}
+  while [[ -n $rest ]]; do
+    at+=/${rest%%/*}
+    if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=; fi
+    [[ ! -L $at ]] || die "$3: ${at#"$1"} is a symlink in the rootfs; a mount target must be a real directory or file"
+  done
+}
+
+# fstab_field TEXT: TEXT as one field of an fstab line (space, tab, newline, backslash in octal).
+fstab_field() {
+  local text=${1//\\/\\134}
+  text=${text// /\\040}
+  text=${text//$'\t'/\\011}
+  REPLY=${text//$'\n'/\\012}
+}
+
+# The container's private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths
+# (files behind /dev/null, directories behind an empty read-only tmpfs) and read-only paths
+# (bound onto themselves read-only), all in one mount(8) run. mount --all reads only regular
+# files, so the list is written under /dev/shm, which the shm mount in it then covers.
+harden_mounts() {
+  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path target lines=()
+  lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
+  for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
+    fstab_field "$path"
+    if [[ -d $rootfs$path ]]; then
+      lines+=("tmpfs $REPLY tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
+    elif [[ -e $rootfs$path ]]; then
+      target=$REPLY
+      fstab_field "$rootfs/dev/null"
+      lines+=("$REPLY $target none bind 0 0")
+    fi
+  done
+  for path in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do
+    if [[ -e $rootfs$path ]]; then
+      fstab_field "$rootfs$path"
+      lines+=("$REPLY $path none bind,ro,nosuid,nodev,noexec 0 0")
+    fi
+  done
+  lines+=('shm /dev/shm tmpfs nosuid,nodev,noexec,mode=1777,size=64m 0 0')
+  lines+=('mqueue /dev/mqueue mqueue nosuid,nodev,noexec 0 0')
   if ((DRY_RUN)); then
-    act exec -- "$@"
+    printf '+ # %s\n' "$fstab:" "${lines[@]}"
+  else
+    printf '%s\n' "${lines[@]}" >"$fstab"
+  fi
+  act mount --all --fstab "$fstab" --target-prefix "$rootfs"
+}
+
+HOST_LOADER=() # the host's dynamic loader and its options, to run host tools after pivot_root
+HOST_SETPRIV=
+HOST_BASH=
+declare -A HOST_DIR_FDS=()
+
+# host_path PATH: sets REPLY to PATH as it stays reachable after pivot_root detaches the host:
+# through a descriptor held on its directory (closed before the container's command runs).
+host_path() {
+  local dir=${1%/*} fd
+  if ((DRY_RUN)); then
+    REPLY=$1
     return 0
   fi
-  local fd
-  # No descriptor of the script's reaches the container: only stdin, stdout and stderr.
-  for fd in /proc/self/fd/*; do
-    fd=${fd##*/}
-    if ((fd > 2)); then exec {fd}>&-; fi
-  done
-  unset -v PWD OLDPWD SHLVL
-  declare -ga SHLVL=()
-  unset -v PATH
-  export PATH=/usr/sbin:/usr/bin:/sbin:/bin 2>/dev/null
-  if [[ $1 != */* ]] && ! type -P -- "$1" >/dev/null; then
-    say "error: $1: command not found in the container's PATH"
-    exit 127
+  if [[ -z ${HOST_DIR_FDS[${dir:-/}]-} ]]; then
+    exec {fd}<"${dir:-/}"
+    HOST_DIR_FDS[${dir:-/}]=$fd
   fi
-  exec -- "$@"
+  REPLY=/proc/self/fd/${HOST_DIR_FDS[${dir:-/}]}/${1##*/}
+}
+
+# After pivot_root, bash alone cannot drop capabilities: the host's setpriv does it, and host
+# binaries need the host's loader and libraries, found in this bash's own memory map. The
+# rootfs's /etc/ld.so.preload would be loaded into them (the cache is skipped), so it is masked.
+open_host_tools() {
+  local rootfs=$1 loader='' path _ library_path=''
+  local -A seen=()
+  while read -r _ _ _ _ _ path; do
+    case $path in
+      */ld-*.so*) loader=$path ;;
+      */lib*.so*) seen[${path%/*}]=1 ;;
+    esac
+  done </proc/self/maps
+  [[ -n $loader ]] || die "cannot find bash's dynamic loader in /proc/self/maps (a static bash is not supported)"
+  check_target "$rootfs" /etc/ld.so.preload 'the rootfs'
+  if [[ -e $rootfs/etc/ld.so.preload ]]; then
+    act mount --bind -o ro -- /dev/null "$rootfs/etc/ld.so.preload"
+  fi
+  for path in "${!seen[@]}"; do
+    host_path "$path/."
+    library_path+=${library_path:+:}${REPLY%/.}
+  done
+  host_path "$loader"
+  HOST_LOADER=("$REPLY")
+  # glibc's loader takes --inhibit-cache (the rootfs's /etc/ld.so.cache); musl's has no cache.
+  if [[ $loader == */ld-linux* ]]; then HOST_LOADER+=(--inhibit-cache); fi
+  HOST_LOADER+=(--library-path "$library_path")
+  hash setpriv && host_path "${BASH_CMDS[setpriv]}"
+  HOST_SETPRIV=$REPLY
+  host_path "$BASH"
+  HOST_BASH=$REPLY
 }
 
 # --- Running the container ---------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import { CGROUP_PARENT_ERE, DEFAULT_PATH, type ContainerSpec, type Namespace } from '../spec/schema.js';
 import { parseSize } from '../spec/units.js';
 import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
+import { MASKED_PROC_PATHS, MASKED_SYSFS_PATHS, READONLY_PROC_PATHS, resolveSecurity, type SecurityModel } from './security.js';
 import { requiredTools, type Tool } from './tools.js';
 
 export interface EnvVar {
@@ -47,6 +48,14 @@ export interface ContainerModel {
   devices: string[];
   /** Symlinks in the container's /dev: name -> target. */
   deviceLinks: { name: string; target: string }[];
+  /** Paths hidden from the container: files behind /dev/null, directories behind an empty read-only tmpfs. */
+  maskedPaths: string[];
+  /** Paths bound onto themselves read-only. */
+  readonlyPaths: string[];
+  /** Kernel parameters of the container's namespaces, written into /proc/sys before it turns read-only. */
+  sysctls: { key: string; path: string; value: string }[];
+  /** Capabilities, no_new_privs, user, groups and rlimits of the container's process. */
+  security: SecurityModel;
   tools: Tool[];
   stopTimeout: number;
 }
@@ -56,8 +65,11 @@ const NAMESPACE_FLAGS: Record<Namespace, string> = {
 };
 const NAMESPACE_ORDER: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'time'];
 
-function unshareArgs(enabled: Record<Namespace, boolean>): string[] {
+function unshareArgs(enabled: Record<Namespace, boolean>, timeOffsets: ContainerSpec['timeOffsets']): string[] {
   const args = NAMESPACE_ORDER.filter((ns) => enabled[ns]).map((ns) => NAMESPACE_FLAGS[ns]);
+  // The `=` form: a negative offset is not taken for an option.
+  if (timeOffsets?.monotonic !== undefined) args.push(`--monotonic=${timeOffsets.monotonic}`);
+  if (timeOffsets?.boottime !== undefined) args.push(`--boottime=${timeOffsets.boottime}`);
   // --fork: the pid namespace's first process must be a child; --kill-child: it dies with us.
   args.push('--fork', '--kill-child', '--propagation', 'private');
   return args;
@@ -104,7 +116,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     env,
     workdir: spec.workdir,
     namespaces,
-    unshareArgs: unshareArgs(namespaces),
+    unshareArgs: unshareArgs(namespaces, spec.timeOffsets),
     rootfs,
     cgroup: {
       parent: spec.cgroupParent,
@@ -122,6 +134,13 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       { name: 'stderr', target: '/proc/self/fd/2' },
       { name: 'ptmx', target: 'pts/ptmx' },
     ],
+    maskedPaths: [
+      ...MASKED_PROC_PATHS,
+      ...spec.mounts.filter((m) => m.type === 'sysfs').flatMap((m) => MASKED_SYSFS_PATHS.map((p) => `${m.target ?? '/sys'}${p}`)),
+    ],
+    readonlyPaths: READONLY_PROC_PATHS,
+    sysctls: Object.entries(spec.sysctls).map(([key, value]) => ({ key, path: `/proc/sys/${key.replaceAll('.', '/')}`, value: String(value) })),
+    security: resolveSecurity(spec),
     tools: requiredTools({ tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') }),
     stopTimeout: spec.stopTimeout,
   };

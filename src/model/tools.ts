@@ -13,6 +13,7 @@ export interface Tool {
 
 const TOOLS: Record<string, Omit<Tool, 'name'>> = {
   unshare: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  setpriv: { debian: 'util-linux', alpine: 'setpriv', rhel: 'util-linux' },
   pivot_root: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
   mount: { debian: 'mount', alpine: 'util-linux', rhel: 'util-linux' },
   umount: { debian: 'mount', alpine: 'util-linux', rhel: 'util-linux' },
@@ -35,7 +36,7 @@ function tool(name: string): Tool {
 
 /** The tools one container's script needs, given what its spec uses. */
 export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean }): Tool[] {
-  const names = ['unshare', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
+  const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
   if (uses.fileBinds) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SIZE_PATTERN, parseSize } from './units.js';
+import { capabilitiesSchema, groupsSchema, rlimitsSchema, sysctlNamespace, sysctlsSchema, timeOffsetsSchema, userSchema } from './security.js';
 
 /** Every namespace the kernel offers, by the name `unshare(1)` uses for it. */
 export const NAMESPACES = ['pid', 'net', 'mount', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
@@ -193,6 +194,20 @@ export const containerSpecSchema = z
     }).default('unshared'),
     /** Seconds between SIGTERM and SIGKILL when the script is stopped. @default 10 */
     stopTimeout: z.int({ error: 'expected stopTimeout as whole seconds' }).min(0).max(3600).default(10),
+    /** Capabilities of the command: Docker's default 14, plus `add`, minus `drop` ('ALL' drops every one). @default { add: [], drop: [] } */
+    capabilities: capabilitiesSchema.default({ add: [], drop: [] }),
+    /** Sets no_new_privs: setuid binaries and file capabilities grant nothing. @default true */
+    noNewPrivileges: z.boolean({ error: 'expected noNewPrivileges as true or false' }).default(true),
+    /** The numeric 'uid:gid' the command runs as. @default '0:0' (root, with the capabilities above) */
+    user: userSchema.optional(),
+    /** Numeric supplementary group ids of the command. @default [] */
+    groups: groupsSchema.default([]),
+    /** Resource limits of the process (setrlimit), e.g. `{ nofile: 1024 }` or `{ nofile: { soft: 1024, hard: 4096 } }`; sizes for core, fsize, stack, memlock, as, data. @default the host's */
+    rlimits: rlimitsSchema.default({}),
+    /** Namespaced kernel parameters: net.* (needs the 'net' namespace), kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* (need 'ipc'). @default {} */
+    sysctls: sysctlsSchema.default({}),
+    /** Clock offsets in the time namespace (needs 'time' in namespaces), in seconds. @default none */
+    timeOffsets: timeOffsetsSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     const namespaces = spec.namespaces;
@@ -216,6 +231,21 @@ export const containerSpecSchema = z
     }
     if (namespaces.includes('uts') && spec.hostname === undefined && !HOSTNAME_PATTERN.test(spec.name)) {
       ctx.addIssue({ code: 'custom', path: ['hostname'], message: `the name '${spec.name}' is not a valid hostname; set hostname explicitly` });
+    }
+    for (const key of Object.keys(spec.sysctls)) {
+      const ns = sysctlNamespace(key);
+      if (ns === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sysctls', key],
+          message: 'only namespaced sysctls can be set (net.* with the net namespace; kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* with ipc): this one would change the host',
+        });
+      } else if (!namespaces.includes(ns)) {
+        ctx.addIssue({ code: 'custom', path: ['sysctls', key], message: `add '${ns}' to namespaces: without it this sysctl would change the host's value` });
+      }
+    }
+    if (spec.timeOffsets !== undefined && !namespaces.includes('time')) {
+      ctx.addIssue({ code: 'custom', path: ['timeOffsets'], message: "add 'time' to namespaces: clock offsets need a time namespace" });
     }
     const targets = new Map<string, number>();
     spec.mounts.forEach((m, i) => {
