@@ -16,8 +16,8 @@ umask 022
 
 # --- The container, as its spec describes it --------------------------------------------------
 
-CONTAINER_NAME=scratch-container
-CONTAINER_HOSTNAME=scratch-container
+declare CONTAINER_NAME=scratch-container
+declare CONTAINER_HOSTNAME=scratch-container
 ROOTFS_DIR=/var/lib/unshared/busybox
 CONTAINER_COMMAND=(/bin/sh)
 CONTAINER_WORKDIR=/
@@ -25,7 +25,7 @@ CONTAINER_WORKDIR=/
 # ends the container with this script.
 UNSHARE_ARGS=(--mount --pid --uts --ipc --fork --kill-child --propagation private)
 # The container's cgroup is CGROUP_PARENT/CONTAINER_NAME in every hierarchy.
-DEFAULT_CGROUP_PARENT=unshared
+declare DEFAULT_CGROUP_PARENT=unshared
 CGROUP_PARENT=${UNSHARED_CGROUP_PARENT:-$DEFAULT_CGROUP_PARENT}
 CGROUP_PARENT_PATTERN=$'^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$'
 # Seconds between SIGTERM and SIGKILL when the script is asked to stop.
@@ -396,9 +396,9 @@ container_init() {
   act mount -t proc -o nosuid,nodev,noexec proc "$rootfs/proc"
   populate_dev "$rootfs"
   check_target "$rootfs" /sys 'mounts[0]'.target
-  act mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$rootfs"/sys
+  act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
   check_target "$rootfs" /tmp 'mounts[1]'.target
-  act mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$rootfs"/tmp
+  act mount -t tmpfs -o 'nosuid,nodev,mode=1777' tmpfs "$rootfs"/tmp
   # The hostname changes in the container's UTS namespace only.
   write_value "$CONTAINER_HOSTNAME" /proc/sys/kernel/hostname
   harden_mounts "$rootfs"
@@ -487,7 +487,7 @@ if [[ $1 != */* ]] && ! type -P -- "$1" >/dev/null; then
 fi
 exec -- "$@"
 LAST_STAGE
-  act exec -c "${HOST_LOADER[@]}" "$HOST_SETPRIV" --bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
+  act exec -c "${HOST_LOADER[@]}" "$HOST_SETPRIV" '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap' --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
     "${HOST_LOADER[@]}" "$HOST_BASH" -c "$last_stage" "$SCRIPT_NAME" "$CONTAINER_WORKDIR" "${env[@]}" -- "$@"
 }
 

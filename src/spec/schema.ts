@@ -24,7 +24,7 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  */
 export const RESERVED_ENV_NAMES = [
   'BASHOPTS', 'BASH_ARGC', 'BASH_ARGV', 'BASH_LINENO', 'BASH_SOURCE', 'BASH_VERSINFO',
-  'EUID', 'PPID', 'SHELLOPTS', 'SHLVL', 'UID', '_',
+  'EUID', 'PIPESTATUS', 'PPID', 'SHELLOPTS', 'SHLVL', 'UID', '_',
 ] as const;
 
 // Patterns shared with the generated script's own run-time checks.
@@ -61,7 +61,11 @@ const containerTarget = absolutePath('the target').refine((p) => p !== '/', {
 });
 
 const SIZE_MESSAGE = "expected a size such as '128m', '1g', '512KiB', or a number of bytes";
-const size = z.union([z.int().nonnegative(), z.string().regex(SIZE_PATTERN, { error: SIZE_MESSAGE })], { error: SIZE_MESSAGE });
+const sizeText = z
+  .string()
+  .regex(SIZE_PATTERN, { error: SIZE_MESSAGE })
+  .refine((s) => !SIZE_PATTERN.test(s) || parseSize(s) !== undefined, { error: 'the size is too large: at most 2^53-1 bytes (8 PiB)' });
+const size = z.union([z.int().nonnegative(), sizeText], { error: SIZE_MESSAGE });
 
 const positiveSize = size.refine((s) => (parseSize(s) ?? 1) > 0, { error: 'the size must be more than 0' });
 
@@ -91,11 +95,11 @@ const limits = z
     /** Soft limit: above it the kernel reclaims hard (v2 memory.high, v1 memory.soft_limit_in_bytes). @default unlimited */
     memoryHigh: positiveSize.optional(),
     /** CPU time as a number of CPUs, e.g. 0.25 for a quarter of one core (cpu.max / cfs_quota_us). @default unlimited */
-    cpus: z.number({ error: 'expected cpus as a number, e.g. 0.5' }).min(0.01, { error: 'cpus must be at least 0.01' }).max(1024).optional(),
+    cpus: z.number({ error: 'expected cpus as a number, e.g. 0.5' }).min(0.01, { error: 'cpus must be at least 0.01' }).max(1024, { error: 'cpus must be at most 1024' }).optional(),
     /** Relative CPU weight 1-10000 against sibling cgroups (v2 cpu.weight; v1 cpu.shares, converted). @default 100 (the kernel's) */
     cpuWeight: z.int({ error: 'expected cpuWeight as a whole number from 1 to 10000' }).min(1).max(10000).optional(),
     /** Most processes and threads at once (pids.max); a fork bomb stops there. @default unlimited */
-    pids: z.int({ error: 'expected pids as a whole number' }).min(1).max(4194304).optional(),
+    pids: z.int({ error: 'expected pids as a whole number' }).min(1, { error: 'pids must be at least 1' }).max(4194304, { error: 'pids must be at most 4194304' }).optional(),
     /** Block I/O caps per device (v2 io.max, v1 blkio.throttle.*). @default [] */
     io: z.array(ioLimit).optional(),
   })
@@ -193,7 +197,7 @@ export const containerSpecSchema = z
       error: "cgroupParent cannot contain '.' or '..' components",
     }).default('unshared'),
     /** Seconds between SIGTERM and SIGKILL when the script is stopped. @default 10 */
-    stopTimeout: z.int({ error: 'expected stopTimeout as whole seconds' }).min(0).max(3600).default(10),
+    stopTimeout: z.int({ error: 'expected stopTimeout as whole seconds' }).min(0, { error: 'stopTimeout must be 0 to 3600 seconds' }).max(3600, { error: 'stopTimeout must be 0 to 3600 seconds' }).default(10),
     /** Capabilities of the command: Docker's default 14, plus `add`, minus `drop` ('ALL' drops every one). @default { add: [], drop: [] } */
     capabilities: capabilitiesSchema.default({ add: [], drop: [] }),
     /** Sets no_new_privs: setuid binaries and file capabilities grant nothing. @default true */
@@ -210,7 +214,11 @@ export const containerSpecSchema = z
     timeOffsets: timeOffsetsSchema.optional(),
   })
   .superRefine((spec, ctx) => {
-    const namespaces = spec.namespaces;
+    // Runs even when other fields have problems (see `when` below), so that every problem is
+    // reported at once: each check looks only at fields that have the expected shape.
+    if (!Array.isArray(spec.namespaces)) return;
+    const namespaces: string[] = spec.namespaces.filter((ns) => typeof ns === 'string');
+    const mounts: unknown[] = Array.isArray(spec.mounts) ? spec.mounts : [];
     const seen = new Set<string>();
     namespaces.forEach((ns, i) => {
       if (seen.has(ns)) ctx.addIssue({ code: 'custom', path: ['namespaces', i], message: `'${ns}' is listed twice` });
@@ -229,10 +237,11 @@ export const containerSpecSchema = z
     if (!namespaces.includes('uts') && spec.hostname !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['hostname'], message: "a hostname needs the 'uts' namespace; without it the host's own hostname would change" });
     }
-    if (namespaces.includes('uts') && spec.hostname === undefined && !HOSTNAME_PATTERN.test(spec.name)) {
+    if (namespaces.includes('uts') && spec.hostname === undefined && typeof spec.name === 'string' && CONTAINER_NAME_PATTERN.test(spec.name) && !HOSTNAME_PATTERN.test(spec.name)) {
       ctx.addIssue({ code: 'custom', path: ['hostname'], message: `the name '${spec.name}' is not a valid hostname; set hostname explicitly` });
     }
-    for (const key of Object.keys(spec.sysctls)) {
+    const sysctls: object = typeof spec.sysctls === 'object' && spec.sysctls !== null ? spec.sysctls : {};
+    for (const key of Object.keys(sysctls)) {
       const ns = sysctlNamespace(key);
       if (ns === undefined) {
         ctx.addIssue({
@@ -248,8 +257,11 @@ export const containerSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['timeOffsets'], message: "add 'time' to namespaces: clock offsets need a time namespace" });
     }
     const targets = new Map<string, number>();
-    spec.mounts.forEach((m, i) => {
-      const target = m.target ?? '/sys';
+    mounts.forEach((mount, i) => {
+      if (typeof mount !== 'object' || mount === null) return;
+      const m = mount as { type?: unknown; target?: unknown };
+      const target = m.target ?? (m.type === 'sysfs' ? '/sys' : undefined);
+      if (typeof target !== 'string') return;
       if (target === '/proc' || target.startsWith('/proc/') || target === '/dev' || target.startsWith('/dev/')) {
         ctx.addIssue({ code: 'custom', path: ['mounts', i, 'target'], message: `${target} is managed by the script (/proc and a minimal /dev are always mounted)` });
       }
@@ -258,7 +270,7 @@ export const containerSpecSchema = z
       }
       targets.set(target, i);
     });
-  });
+  }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) });
 
 /** A container spec as written: what `defineContainer` accepts and JSON/YAML files contain. */
 export type ContainerSpecInput = z.input<typeof containerSpecSchema>;

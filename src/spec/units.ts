@@ -5,7 +5,8 @@
  */
 
 /** The accepted spelling of a size string; the JSON Schema carries it as `pattern`. */
-export const SIZE_PATTERN = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(?:i?b|i)?$/i;
+/** Case-insensitive by its classes, not by a flag: the JSON Schema's `pattern` has no flags. */
+export const SIZE_PATTERN = /^([0-9]+(?:\.[0-9]+)?)\s*([kmgtpKMGTP]?)(?:[iI]?[bB]|[iI])?$/;
 
 const UNIT_EXPONENT: Record<string, number> = { '': 0, k: 1, m: 2, g: 3, t: 4, p: 5 };
 

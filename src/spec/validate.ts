@@ -52,7 +52,8 @@ function describeIssue(issue: z.core.$ZodIssue): SpecProblem[] {
 
 /** Checks a spec object; never throws for bad input, returns every problem instead. */
 export function validateSpec(input: unknown): ValidationResult {
-  const result = containerSpecSchema.safeParse(input);
+  // reportInput: without it no issue carries `input`, and every wrong type would read 'is required'.
+  const result = containerSpecSchema.safeParse(input, { reportInput: true });
   if (result.success) return { ok: true, spec: result.data };
   return { ok: false, problems: result.error.issues.flatMap(describeIssue) };
 }
