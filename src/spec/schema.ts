@@ -170,7 +170,11 @@ export const containerSpecSchema = z
       error: 'hostname must be DNS labels (letters, digits, -) joined by dots, at most 64 bytes',
     }).optional(),
     /** The program and its arguments, exec'd as given (no shell). @default ['/bin/sh'] */
-    command: z.array(text('each command argument')).min(1, { error: 'command needs at least the program to run' }).default(['/bin/sh']),
+    command: z
+      .array(text('each command argument'))
+      .min(1, { error: 'command needs at least the program to run' })
+      .refine((argv) => argv[0] !== '', { error: 'the program (command[0]) cannot be empty', path: [0] })
+      .default(['/bin/sh']),
     /** Environment of the container's process, and nothing else. @default { PATH: Docker's default } */
     env: z
       .record(
