@@ -5,6 +5,7 @@
 import { CGROUP_PARENT_ERE, DEFAULT_PATH, type ContainerSpec, type Namespace } from '../spec/schema.js';
 import { parseSize } from '../spec/units.js';
 import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
+import { resolveNetwork, type NetworkModel } from './network.js';
 import { requiredTools, type Tool } from './tools.js';
 
 export interface EnvVar {
@@ -49,6 +50,10 @@ export interface ContainerModel {
   deviceLinks: { name: string; target: string }[];
   tools: Tool[];
   stopTimeout: number;
+  /** network: the mode, the bridge plan, the container's /etc/hosts and /etc/resolv.conf. */
+  network: NetworkModel;
+  /** The script keeps files under UNSHARED_STATE_DIR (a tarball's rootfs, network files, leases). */
+  usesStateDir: boolean;
 }
 
 const NAMESPACE_FLAGS: Record<Namespace, string> = {
@@ -56,8 +61,9 @@ const NAMESPACE_FLAGS: Record<Namespace, string> = {
 };
 const NAMESPACE_ORDER: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'time'];
 
-function unshareArgs(enabled: Record<Namespace, boolean>): string[] {
-  const args = NAMESPACE_ORDER.filter((ns) => enabled[ns]).map((ns) => NAMESPACE_FLAGS[ns]);
+/** `namedNet`: the network namespace is made beforehand (bridge mode) and entered with nsenter. */
+function unshareArgs(enabled: Record<Namespace, boolean>, namedNet: boolean): string[] {
+  const args = NAMESPACE_ORDER.filter((ns) => enabled[ns] && !(ns === 'net' && namedNet)).map((ns) => NAMESPACE_FLAGS[ns]);
   // --fork: the pid namespace's first process must be a child; --kill-child: it dies with us.
   args.push('--fork', '--kill-child', '--propagation', 'private');
   return args;
@@ -96,15 +102,17 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
   const env: EnvVar[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   if (!('PATH' in spec.env)) env.unshift({ name: 'PATH', value: DEFAULT_PATH });
   const rootfs = 'dir' in spec.rootfs ? { dir: spec.rootfs.dir } : { tar: spec.rootfs.tar };
+  const hostname = namespaces.uts ? (spec.hostname ?? spec.name) : null;
+  const network = resolveNetwork(spec, hostname);
 
   return {
     name: spec.name,
-    hostname: namespaces.uts ? (spec.hostname ?? spec.name) : null,
+    hostname,
     command: spec.command,
     env,
     workdir: spec.workdir,
     namespaces,
-    unshareArgs: unshareArgs(namespaces),
+    unshareArgs: unshareArgs(namespaces, network.bridge !== null),
     rootfs,
     cgroup: {
       parent: spec.cgroupParent,
@@ -122,7 +130,11 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       { name: 'stderr', target: '/proc/self/fd/2' },
       { name: 'ptmx', target: 'pts/ptmx' },
     ],
-    tools: requiredTools({ tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') }),
+    tools: requiredTools({
+      tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') || network.files, bridge: network.bridge !== null,
+    }),
     stopTimeout: spec.stopTimeout,
+    network,
+    usesStateDir: 'tar' in rootfs || network.files || network.bridge !== null,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SIZE_PATTERN, parseSize } from './units.js';
+import { checkNetwork, networkSchema } from './network.js';
 
 /** Every namespace the kernel offers, by the name `unshare(1)` uses for it. */
 export const NAMESPACES = ['pid', 'net', 'mount', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
@@ -193,6 +194,8 @@ export const containerSpecSchema = z
     }).default('unshared'),
     /** Seconds between SIGTERM and SIGKILL when the script is stopped. @default 10 */
     stopTimeout: z.int({ error: 'expected stopTimeout as whole seconds' }).min(0).max(3600).default(10),
+    /** The container's network: 'none' (loopback only), 'host', or 'bridge' with ports and NAT. @default { mode: 'none' } with 'net' in namespaces, else { mode: 'host' } */
+    network: networkSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     const namespaces = spec.namespaces;
@@ -228,6 +231,7 @@ export const containerSpecSchema = z
       }
       targets.set(target, i);
     });
+    checkNetwork(spec.network, namespaces, ctx);
   });
 
 /** A container spec as written: what `defineContainer` accepts and JSON/YAML files contain. */
