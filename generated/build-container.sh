@@ -31,6 +31,8 @@ CGROUP_PARENT_PATTERN=$'^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$'
 # Seconds between SIGTERM and SIGKILL when the script is asked to stop.
 DEFAULT_STOP_TIMEOUT=10
 STOP_TIMEOUT=${UNSHARED_STOP_TIMEOUT:-$DEFAULT_STOP_TIMEOUT}
+NETNS_ENTER=()
+NETWORK_FILES_DIR=
 
 # --- Messages, and the --dry-run switch ------------------------------------------------------
 
@@ -134,7 +136,7 @@ parse_arguments() {
 UNDO=()
 
 # record KIND [PATH]: remember something to undo. Kinds: cgroups (the container's), tree,
-# empty-dir.
+# empty-dir, network (the container's bridge networking).
 record() { UNDO+=("$1:${2-}"); }
 
 undo_all() {
@@ -145,6 +147,7 @@ undo_all() {
       cgroups) cgroup_remove_all ;;
       tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
       empty-dir) act rmdir -- "${entry#*:}" 2>/dev/null || true ;;
+      network) network_teardown ;; # network: veth, namespace, lease, firewall rules
     esac
   done
   UNDO=()
@@ -377,6 +380,13 @@ prepare_rootfs() {
   ROOTFS=$ROOTFS_DIR
 }
 
+# --- Network setup, on the host side ------------------------------------------------------------
+
+# Runs after the cgroups and the rootfs, before the container starts.
+network_setup() {
+  return 0
+}
+
 # --- Inside the namespaces: mounts, hostname, pivot_root, exec --------------------------------
 #
 # unshare(1) starts this script again with the hidden first argument __container-init, as the
@@ -388,7 +398,8 @@ container_init() {
   PATH=$1
   local rootfs=$2
   CGROUP_PARENT=$3
-  shift 3
+  NETWORK_FILES_DIR=$4 # network: where /etc/hosts and /etc/resolv.conf were written
+  shift 4
   # pivot_root needs the new root to be a mount point.
   act mount --bind -- "$rootfs" "$rootfs"
   make_mount_points "$rootfs"
@@ -607,17 +618,18 @@ launch_container() {
   if ((${#COMMAND_OVERRIDE[@]})); then command=("${COMMAND_OVERRIDE[@]}"); fi
   if ((DRY_RUN)); then
     cgroup_join
-    act unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" __container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "${command[@]}"
+    act "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" __container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${command[@]}"
     printf '%s\n' "# inside the new namespaces:"
-    container_init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "${command[@]}"
+    container_init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${command[@]}"
     return 0
   fi
   # The subshell joins the cgroups, then becomes unshare with an empty environment: nothing of
   # ours leaks into the container. Its stdin is the script's (not /dev/null, bash's default for
-  # background jobs), so interactive commands work.
+  # background jobs), so interactive commands work. In bridge mode it first enters the
+  # container's prepared network namespace (NETNS_ENTER).
   (
     cgroup_join
-    exec -c unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" __container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "${command[@]}"
+    exec -c "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" __container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${command[@]}"
   ) <&0 &
   CONTAINER_PID=$!
   wait "$CONTAINER_PID" || CONTAINER_STATUS=$?
@@ -656,6 +668,7 @@ main() {
   cgroup_detect
   cgroup_create
   prepare_rootfs
+  network_setup
   launch_container
 }
 

@@ -6,6 +6,7 @@ import { CGROUP_PARENT_ERE, DEFAULT_PATH, type ContainerSpec, type Namespace } f
 import { parseSize } from '../spec/units.js';
 import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
 import { MASKED_PROC_PATHS, MASKED_SYSFS_PATHS, READONLY_PROC_PATHS, resolveSecurity, type SecurityModel } from './security.js';
+import { resolveNetwork, type NetworkModel } from './network.js';
 import { requiredTools, type Tool } from './tools.js';
 
 export interface EnvVar {
@@ -58,6 +59,10 @@ export interface ContainerModel {
   security: SecurityModel;
   tools: Tool[];
   stopTimeout: number;
+  /** network: the mode, the bridge plan, the container's /etc/hosts and /etc/resolv.conf. */
+  network: NetworkModel;
+  /** The script keeps files under UNSHARED_STATE_DIR (a tarball's rootfs, network files, leases). */
+  usesStateDir: boolean;
 }
 
 const NAMESPACE_FLAGS: Record<Namespace, string> = {
@@ -65,8 +70,9 @@ const NAMESPACE_FLAGS: Record<Namespace, string> = {
 };
 const NAMESPACE_ORDER: Namespace[] = ['user', 'mount', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'time'];
 
-function unshareArgs(enabled: Record<Namespace, boolean>, timeOffsets: ContainerSpec['timeOffsets']): string[] {
-  const args = NAMESPACE_ORDER.filter((ns) => enabled[ns]).map((ns) => NAMESPACE_FLAGS[ns]);
+/** `namedNet`: the network namespace is made beforehand (bridge mode) and entered with nsenter. */
+function unshareArgs(enabled: Record<Namespace, boolean>, timeOffsets: ContainerSpec['timeOffsets'], namedNet: boolean): string[] {
+  const args = NAMESPACE_ORDER.filter((ns) => enabled[ns] && !(ns === 'net' && namedNet)).map((ns) => NAMESPACE_FLAGS[ns]);
   // The `=` form: a negative offset is not taken for an option.
   if (timeOffsets?.monotonic !== undefined) args.push(`--monotonic=${timeOffsets.monotonic}`);
   if (timeOffsets?.boottime !== undefined) args.push(`--boottime=${timeOffsets.boottime}`);
@@ -108,15 +114,17 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
   const env: EnvVar[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   if (!('PATH' in spec.env)) env.unshift({ name: 'PATH', value: DEFAULT_PATH });
   const rootfs = 'dir' in spec.rootfs ? { dir: spec.rootfs.dir } : { tar: spec.rootfs.tar };
+  const hostname = namespaces.uts ? (spec.hostname ?? spec.name) : null;
+  const network = resolveNetwork(spec, hostname);
 
   return {
     name: spec.name,
-    hostname: namespaces.uts ? (spec.hostname ?? spec.name) : null,
+    hostname,
     command: spec.command,
     env,
     workdir: spec.workdir,
     namespaces,
-    unshareArgs: unshareArgs(namespaces, spec.timeOffsets),
+    unshareArgs: unshareArgs(namespaces, spec.timeOffsets, network.bridge !== null),
     rootfs,
     cgroup: {
       parent: spec.cgroupParent,
@@ -141,7 +149,11 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     readonlyPaths: READONLY_PROC_PATHS,
     sysctls: Object.entries(spec.sysctls).map(([key, value]) => ({ key, path: `/proc/sys/${key.replaceAll('.', '/')}`, value: String(value) })),
     security: resolveSecurity(spec),
-    tools: requiredTools({ tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') }),
+    tools: requiredTools({
+      tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') || network.files, bridge: network.bridge !== null,
+    }),
     stopTimeout: spec.stopTimeout,
+    network,
+    usesStateDir: 'tar' in rootfs || network.files || network.bridge !== null,
   };
 }

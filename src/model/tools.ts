@@ -26,6 +26,9 @@ const TOOLS: Record<string, Omit<Tool, 'name'>> = {
   sleep: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   tar: { debian: 'tar', alpine: 'tar', rhel: 'tar' },
   ip: { debian: 'iproute2', alpine: 'iproute2', rhel: 'iproute' },
+  nsenter: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  flock: { debian: 'util-linux', alpine: 'flock', rhel: 'util-linux' },
+  mv: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
 };
 
 function tool(name: string): Tool {
@@ -35,10 +38,12 @@ function tool(name: string): Tool {
 }
 
 /** The tools one container's script needs, given what its spec uses. */
-export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean }): Tool[] {
+export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean; bridge?: boolean }): Tool[] {
   const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
   if (uses.fileBinds) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
+  // network: a bridge needs a named namespace entered with nsenter, and a lock for the leases.
+  if (uses.bridge) names.push('nsenter', 'flock', 'mv');
   return names.map(tool);
 }

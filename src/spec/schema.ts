@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { SIZE_PATTERN, parseSize } from './units.js';
 import { capabilitiesSchema, groupsSchema, rlimitsSchema, sysctlNamespace, sysctlsSchema, timeOffsetsSchema, userSchema } from './security.js';
+import { checkNetwork, networkSchema } from './network.js';
 
 /** Every namespace the kernel offers, by the name `unshare(1)` uses for it. */
 export const NAMESPACES = ['pid', 'net', 'mount', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
@@ -216,6 +217,8 @@ export const containerSpecSchema = z
     sysctls: sysctlsSchema.default({}),
     /** Clock offsets in the time namespace (needs 'time' in namespaces), in seconds. @default none */
     timeOffsets: timeOffsetsSchema.optional(),
+    /** The container's network: 'none' (loopback only), 'host', or 'bridge' with ports and NAT. @default { mode: 'none' } with 'net' in namespaces, else { mode: 'host' } */
+    network: networkSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     // Runs even when other fields have problems (see `when` below), so that every problem is
@@ -274,6 +277,9 @@ export const containerSpecSchema = z
       }
       targets.set(target, i);
     });
+    // checkNetwork reads a network of the right shape only; a malformed one has its own issues.
+    const network = networkSchema.optional().safeParse(spec.network);
+    if (network.success) checkNetwork(network.data, namespaces, ctx);
   }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) });
 
 /** A container spec as written: what `defineContainer` accepts and JSON/YAML files contain. */

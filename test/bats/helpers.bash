@@ -6,6 +6,11 @@
 #
 # Every test runs as root and shares the machine with other test runs, so a test only ever looks
 # at (and removes) its own things: its container name, its cgroup parent(s), its temporary dir.
+# cgroup v1/v2 differences are all in the "cgroups" section below.
+#
+# Quoted container scripts ('$i' for the container's shell), and functions whose arguments are
+# optional, are on purpose:
+# shellcheck disable=SC2016,SC2119,SC2120
 
 bats_require_minimum_version 1.5.0
 
@@ -13,11 +18,15 @@ load '../../node_modules/bats-support/load'
 load '../../node_modules/bats-assert/load'
 
 REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# Used by the test files:
+# shellcheck disable=SC2034
 UNSHARED_BIN=$REPO_ROOT/dist/src/cli/bin.js
 # The PATH a container gets when its spec's env has none (Docker's default).
+# shellcheck disable=SC2034
 DEFAULT_CONTAINER_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # A container command that says it is ready, then waits until the test releases it (release_ct).
 # Shell builtins only, so that it also works when the container cannot fork any more.
+# shellcheck disable=SC2034
 CT_WAIT=': >/share/ready; read -r _ </share/go'
 
 # --- Requirements ------------------------------------------------------------------------------
@@ -51,18 +60,6 @@ wait_until() {
   done
 }
 
-# retry ATTEMPTS DELAY COMMAND...: runc's helper: COMMAND until it succeeds, DELAY apart.
-retry() {
-  local attempts=$1 delay=$2 i
-  shift 2
-  for ((i = 0; i < attempts; i++)); do
-    "$@" && return 0
-    sleep "$delay"
-  done
-  echo "\"$*\" failed $attempts times" >&2
-  return 1
-}
-
 # proc_gone PID: the process has exited (gone, or a zombie waiting to be reaped).
 proc_gone() {
   local key value _
@@ -80,16 +77,22 @@ now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # --- The rootfs and the spec -------------------------------------------------------------------
 
-# From setup_file: builds the busybox rootfs once per file; each test gets its own copy.
+# From setup_file: the busybox rootfs, built once per bats run (under a lock, for --jobs);
+# each test gets its own copy of it.
 setup_rootfs_template() {
   [[ -f $UNSHARED_BIN ]] || {
     echo "$UNSHARED_BIN is missing: run 'make build' first" >&2
     return 1
   }
-  export ROOTFS_TEMPLATE=$BATS_FILE_TMPDIR/rootfs-template
-  if [[ ! -x $ROOTFS_TEMPLATE/bin/busybox ]]; then
-    "$REPO_ROOT/scripts/make-busybox-rootfs.sh" "$ROOTFS_TEMPLATE" >/dev/null
-  fi
+  export ROOTFS_TEMPLATE=$BATS_RUN_TMPDIR/rootfs-template
+  (
+    flock 9
+    if [[ ! -x $ROOTFS_TEMPLATE/bin/busybox ]]; then
+      rm -rf -- "$ROOTFS_TEMPLATE.new"
+      "$REPO_ROOT/scripts/make-busybox-rootfs.sh" "$ROOTFS_TEMPLATE.new" >/dev/null
+      mv -- "$ROOTFS_TEMPLATE.new" "$ROOTFS_TEMPLATE"
+    fi
+  ) 9>"$BATS_RUN_TMPDIR/rootfs-template.lock"
 }
 
 # From setup: random names, a private copy of the rootfs, a shared dir, and a minimal spec:
@@ -175,7 +178,7 @@ start_ct() {
 
 # wait_ct [SECONDS]: waits for the background script; sets CT_STATUS, CT_STDOUT, CT_STDERR.
 wait_ct() {
-  local seconds=${1:-20}
+  local seconds=${1:-30}
   wait_until "$seconds" proc_gone "$CT_PID" || fail "the script (pid $CT_PID) still runs after ${seconds}s"
   CT_STATUS=0
   wait "$CT_PID" || CT_STATUS=$?
@@ -186,9 +189,19 @@ wait_ct() {
 
 ct_ready_or_gone() { [[ -e $SHARE/ready ]] || proc_gone "$CT_PID"; }
 
+# proc_tree PID: PID and its descendants, with state and what they wait in (for diagnostics).
+proc_tree() {
+  local pid=$1 child
+  ps -o pid=,stat=,wchan:24=,args= -p "$pid" 2>/dev/null
+  # shellcheck disable=SC2013 # children is one line of pids
+  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do proc_tree "$child"; done
+}
+
 # wait_ready [SECONDS]: waits until the container's command has touched /share/ready.
 wait_ready() {
-  wait_until "${1:-15}" ct_ready_or_gone || fail "the container was not ready after ${1:-15}s"
+  wait_until "${1:-30}" ct_ready_or_gone ||
+    fail "$(printf 'the container was not ready after %ss; processes:\n%s\nstderr:\n%s' \
+      "${1:-30}" "$(proc_tree "$CT_PID")" "$(cat "$CT_DIR/stderr")")"
   if [[ ! -e $SHARE/ready ]]; then
     wait_ct
     fail "the container ended before it was ready (status $CT_STATUS); stdout: $CT_STDOUT; stderr: $CT_STDERR"
@@ -314,7 +327,8 @@ at_least() {
 # assert_in_ct_cgroups PID CONTROLLER...: the kernel places PID in the container's cgroup of
 # each CONTROLLER (on v2, in the container's one cgroup).
 assert_in_ct_cgroups() {
-  local pid=$1 want=/$(ct_cgroup_parent)/$CT_NAME controller
+  local pid=$1 want controller
+  want=/$(ct_cgroup_parent)/$CT_NAME
   shift
   if cgroup_v2; then
     assert_equal "$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")" "$want"
@@ -347,18 +361,37 @@ assert_clean() {
   [[ -z $left ]] || fail "$(printf 'left behind on the host:\n%s' "$left")"
 }
 
-# ns_in_use NSLINK: some process still has the namespace NSLINK (as readlink /proc/PID/ns/X
-# prints it, e.g. mnt:[4026532301]).
-ns_in_use() {
-  local kind=${1%%:*} inode=${1##*[}
+# hold_mnt_ns PID: keeps PID's mount namespace open (in MNT_NS_FD) and names it in MNT_NS, so
+# that its inode number cannot go to a new namespace (other tests run unshare too) before
+# mnt_ns_holders looks for it.
+hold_mnt_ns() {
+  exec {MNT_NS_FD}<"/proc/$1/ns/mnt"
+  MNT_NS=$(readlink "/proc/$1/ns/mnt")
+}
+
+# mnt_ns_holders: the processes still in the namespace hold_mnt_ns holds, one "PID COMM" a line.
+mnt_ns_holders() {
+  local inode=${MNT_NS##*[} link pid
   inode=${inode%]}
-  stat -L -c %i -- /proc/[0-9]*/ns/"$kind" 2>/dev/null | grep -qx -- "$inode"
+  stat -L -c '%i %n' -- /proc/[0-9]*/ns/mnt 2>/dev/null | while read -r link pid; do
+    [[ $link == "$inode" ]] || continue
+    pid=${pid#/proc/}
+    pid=${pid%%/*}
+    echo "$pid $(cat "/proc/$pid/comm" 2>/dev/null)"
+  done
+}
+
+# release_mnt_ns: closes what hold_mnt_ns opened.
+release_mnt_ns() {
+  if [[ -n ${MNT_NS_FD-} ]]; then exec {MNT_NS_FD}<&-; fi
+  MNT_NS_FD=
 }
 
 # --- Teardown ------------------------------------------------------------------------------------
 
 teardown_container() {
-  local h p d pid attempt
+  local h p d pid
+  release_mnt_ns
   # A script still running: stop it as a user would, then for good.
   if [[ -n ${CT_PID-} ]]; then
     if ! proc_gone "$CT_PID"; then
@@ -372,9 +405,9 @@ teardown_container() {
     for p in "${CLEANUP_CGROUP_PARENTS[@]}"; do
       [[ -d $h/${p%%/*} ]] || continue
       while read -r d; do
-        for attempt in {1..50}; do
+        for _ in {1..50}; do
           rmdir -- "$d" 2>/dev/null && break
-          for pid in $(cat -- "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+          while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done 2>/dev/null <"$d/cgroup.procs"
           sleep 0.05
         done
       done < <(find "$h/${p%%/*}" -depth -type d)
