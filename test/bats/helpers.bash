@@ -60,7 +60,9 @@ wait_until() {
   done
 }
 
-# proc_gone PID: the process has exited (gone, or a zombie waiting to be reaped).
+# proc_gone PID: the process has exited (gone, or a zombie waiting to be reaped). A status read
+# while the process execs can come out garbled (bash reads it in pieces, and the name changes
+# length): without a State line it counts as still there, and the next poll reads again.
 proc_gone() {
   local key value _
   { while read -r key value _; do
@@ -69,7 +71,7 @@ proc_gone() {
       return
     fi
   done <"/proc/$1/status"; } 2>/dev/null || return 0
-  return 0
+  return 1
 }
 
 # now_ms: wall-clock milliseconds.
@@ -337,6 +339,14 @@ assert_in_ct_cgroups() {
   for controller; do
     assert_equal "$(awk -F: -v c="$controller" '{ n = split($2, names, ","); for (i = 1; i <= n; i++) if (names[i] == c) print $3 }' "/proc/$pid/cgroup")" "$want"
   done
+}
+
+# assert_same_bytes EXPECTED_FILE ACTUAL_FILE: byte for byte; on a difference, shows both with
+# NULs as line ends and other control characters visible.
+assert_same_bytes() {
+  cmp -s -- "$1" "$2" && return 0
+  fail "$(printf 'the bytes differ (%s)\n-- expected --\n%s\n-- actual --\n%s' "$(cmp -- "$1" "$2" 2>&1)" \
+    "$(tr '\0' '\n' <"$1" | cat -A)" "$(tr '\0' '\n' <"$2" | cat -A)")"
 }
 
 # --- Cleanliness ---------------------------------------------------------------------------------

@@ -1,0 +1,342 @@
+#!/usr/bin/env bats
+# What the container's process sees: its namespaces, hostname, PID 1, environment, argv, workdir,
+# mounts, /dev, file descriptors, network and users.
+#
+# Container scripts in single quotes, bats' run variables ($stderr) and per-test state are on
+# purpose:
+# shellcheck disable=SC2016,SC2030,SC2031,SC2119,SC2120,SC2154
+
+load helpers
+
+setup_file() { setup_rootfs_template; }
+setup() { setup_container; }
+teardown() { teardown_container; }
+
+@test "uts: the container has the spec's hostname and the host keeps its own" {
+  local host_before host_uts
+  host_before=$(uname -n)
+  host_uts=$(readlink /proc/self/ns/uts)
+  update_spec 's.hostname = "bats-box.example"'
+  spec_sh "uname -n; cat /proc/sys/kernel/hostname; $CT_WAIT"
+  build_ct
+  start_ct
+  wait_ready
+  # While the container runs: its own UTS namespace, and the host's name is untouched.
+  local pid1
+  pid1=$(ct_pid1)
+  refute [ "$(readlink "/proc/$pid1/ns/uts")" = "$host_uts" ]
+  assert_equal "$(uname -n)" "$host_before"
+  assert_equal "$(</proc/sys/kernel/hostname)" "$host_before"
+  release_ct
+  wait_ct
+  assert_equal "$CT_STATUS" 0
+  assert_equal "$CT_STDOUT" $'bats-box.example\nbats-box.example'
+  assert_equal "$(uname -n)" "$host_before"
+}
+
+@test "uts: without a hostname in the spec, the hostname is the container's name" {
+  spec_command /bin/hostname
+  build_ct
+  run_ct
+  assert_success
+  assert_output "$CT_NAME"
+}
+
+@test "pid: the command is PID 1 and sees no host process" {
+  # sh prints its pid, then becomes ls: /proc must hold exactly one process, ls itself, as 1.
+  spec_sh 'echo $$; exec ls /proc'
+  build_ct
+  run_ct
+  assert_success
+  assert_line --index 0 1
+  assert_equal "$(printf '%s\n' "${lines[@]:1}" | grep -E '^[0-9]+$')" 1
+  # The bats process, which started the script, is in none of the container's /proc entries.
+  refute_line "$$"
+}
+
+@test "pid: ps in the container lists only the container's processes" {
+  spec_command /bin/ps -o pid,comm
+  build_ct
+  run_ct
+  assert_success
+  assert_equal "${#lines[@]}" 2
+  assert_line --index 1 --regexp '^ *1 ps$'
+}
+
+@test "pid: from the host, the container's init is PID 1 of a new pid namespace" {
+  spec_sh "$CT_WAIT"
+  build_ct
+  start_ct
+  wait_ready
+  local pid1
+  pid1=$(ct_pid1)
+  run awk '$1 == "NSpid:" { $1 = ""; print substr($0, 2) }' "/proc/$pid1/status"
+  assert_output "$pid1 1"
+  refute [ "$(readlink "/proc/$pid1/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]
+  release_ct
+  wait_ct
+  assert_equal "$CT_STATUS" 0
+}
+
+@test "env: the container's environment is exactly the spec's env plus the default PATH" {
+  update_spec 's.env = {
+    A: "b",
+    SPACES: "a  b\tc ",
+    QUOTES: `single '"'"' and double " quotes`,
+    DOLLAR: "$HOME ${A} $(id) `id`",
+    GLOB: "* /bin/* ?",
+    NEWLINES: "line1\nline2\n",
+    BACKSLASH: "back\\slash \\n \\",
+    EQUALS: "x=y=z",
+    EMPTY: "",
+    UNICODE: "é ✓ 日本",
+  }'
+  # cat is exec'd directly by the script: its environ is what the script handed over.
+  spec_command /bin/cat /proc/self/environ
+  build_ct
+  timeout 30 "$SCRIPT" </dev/null >"$CT_DIR/environ" || fail "the script exited $?"
+  # shellcheck disable=SC1003
+  printf '%s\0' "PATH=$DEFAULT_CONTAINER_PATH" 'A=b' $'SPACES=a  b\tc ' \
+    "QUOTES=single ' and double \" quotes" 'DOLLAR=$HOME ${A} $(id) `id`' 'GLOB=* /bin/* ?' \
+    $'NEWLINES=line1\nline2\n' 'BACKSLASH=back\slash \n \' 'EQUALS=x=y=z' 'EMPTY=' 'UNICODE=é ✓ 日本' |
+    sort -z >"$CT_DIR/expected"
+  sort -z "$CT_DIR/environ" >"$CT_DIR/actual"
+  assert_same_bytes "$CT_DIR/expected" "$CT_DIR/actual"
+}
+
+@test "env: a PATH in the spec replaces the default, and nothing else is added" {
+  update_spec 's.env = { PATH: "/bin", ONLY: "this" }'
+  spec_command /bin/cat /proc/self/environ
+  build_ct
+  UNSHARED_LEAK=host-value timeout 30 "$SCRIPT" </dev/null >"$CT_DIR/environ" || fail "the script exited $?"
+  printf '%s\0' PATH=/bin ONLY=this | sort -z >"$CT_DIR/expected"
+  sort -z "$CT_DIR/environ" >"$CT_DIR/actual"
+  assert_same_bytes "$CT_DIR/expected" "$CT_DIR/actual"
+}
+
+# The arguments that shells and quoting get wrong.
+TRICKY_ARGS=(
+  'two  spaces' "single ' quote" 'double " quote' '$HOME' '${HOME}' '$(id)' '`id`' '*' '/bin/*' '?'
+  $'new\nline' $'tab\there' 'back\slash' '' '-n' '--' ';' '&&' '|' '>x' '!' '~' 'é ✓' $'trailing\n'
+)
+
+@test "argv: the spec's command arrives byte for byte" {
+  spec_command /bin/sh -c 'printf "%s\0" "$0" "$@" >/share/argv' "arg 0" "${TRICKY_ARGS[@]}"
+  build_ct
+  run_ct
+  assert_success
+  printf '%s\0' "arg 0" "${TRICKY_ARGS[@]}" >"$CT_DIR/expected"
+  assert_same_bytes "$CT_DIR/expected" "$SHARE/argv"
+}
+
+@test "argv: a command after -- replaces the spec's and arrives byte for byte" {
+  spec_command /bin/false
+  build_ct
+  run_ct -- /bin/sh -c 'printf "%s\0" "$0" "$@" >/share/argv' "arg 0" "${TRICKY_ARGS[@]}"
+  assert_success
+  printf '%s\0' "arg 0" "${TRICKY_ARGS[@]}" >"$CT_DIR/expected"
+  assert_same_bytes "$CT_DIR/expected" "$SHARE/argv"
+}
+
+@test "workdir: the command starts in the spec's workdir, with odd characters" {
+  mkdir -p -- "$ROOTFS/srv/my dir/it's \$x"
+  update_spec 's.workdir = args[0]' "/srv/my dir/it's \$x"
+  spec_command /bin/readlink /proc/self/cwd
+  build_ct
+  run_ct
+  assert_success
+  assert_output "/srv/my dir/it's \$x"
+}
+
+@test "workdir: a missing workdir is created" {
+  update_spec 's.workdir = "/does/not/exist yet"'
+  spec_command /bin/readlink /proc/self/cwd
+  build_ct
+  run_ct
+  assert_success
+  assert_output "/does/not/exist yet"
+  assert [ -d "$ROOTFS/does/not/exist yet" ]
+}
+
+@test "mounts: a readonly bind mount refuses writes, a read-write one takes them" {
+  mkdir -- "$CT_DIR/ro" "$CT_DIR/rw"
+  echo original >"$CT_DIR/ro/file"
+  update_spec 's.mounts.push({ type: "bind", source: args[0], target: "/ro", readonly: true },
+                             { type: "bind", source: args[1], target: "/rw" })' "$CT_DIR/ro" "$CT_DIR/rw"
+  spec_sh 'grep -E "^[^ ]+ /r[ow] " /proc/mounts
+    echo changed >/ro/file; echo "ro=$?"
+    touch /ro/new; echo "ro-new=$?"
+    echo written >/rw/file; echo "rw=$?"'
+  build_ct
+  run_ct
+  assert_success
+  assert_line --regexp '^[^ ]+ /ro [^ ]+ ro,'
+  assert_line --regexp '^[^ ]+ /rw [^ ]+ rw,'
+  assert_line ro=1
+  assert_line ro-new=1
+  assert_line rw=0
+  assert_regex "$stderr" 'Read-only file system'
+  # The kernel refused: the host's files are as they were; the read-write write went through.
+  assert_equal "$(<"$CT_DIR/ro/file")" original
+  assert [ ! -e "$CT_DIR/ro/new" ]
+  assert_equal "$(<"$CT_DIR/rw/file")" written
+}
+
+@test "mounts: a tmpfs is a fresh tmpfs with the spec's size and mode" {
+  update_spec 's.mounts.push({ type: "tmpfs", target: "/scratch", size: "1m", mode: "0750" })'
+  spec_sh 'grep " /scratch " /proc/mounts; stat -c %a /scratch; echo x >/scratch/file
+    dd if=/dev/zero of=/scratch/big bs=1024 count=2048 2>/dev/null; echo "dd=$?"'
+  build_ct
+  run_ct
+  assert_success
+  assert_line --index 0 --regexp '^tmpfs /scratch tmpfs rw,nosuid,nodev(,[a-z]+)*,size=1024k,mode=750( |,)'
+  assert_line --index 1 750
+  # 2 MiB do not fit in 1 MiB.
+  assert_line --index 2 dd=1
+  # Nothing was written into the rootfs on the host.
+  assert [ ! -e "$ROOTFS/scratch/file" ]
+}
+
+@test "mounts: sysfs is mounted read-only by default" {
+  update_spec 's.mounts.push({ type: "sysfs", target: "/sys" })'
+  spec_sh 'grep " /sys " /proc/mounts'
+  build_ct
+  run_ct
+  assert_success
+  assert_output --regexp '^sysfs /sys sysfs ro,'
+}
+
+@test "mounts: none of the container's mounts appears in the host's mount table" {
+  update_spec 's.mounts.push({ type: "tmpfs", target: "/scratch" }, { type: "sysfs", target: "/sys" })'
+  spec_sh "$CT_WAIT"
+  build_ct
+  start_ct
+  wait_ready
+  local pid1
+  pid1=$(ct_pid1)
+  # The container's own table has its rootfs, /proc, /dev, /share, /scratch, /sys...
+  run awk '{ print $5 }' "/proc/$pid1/mountinfo"
+  assert_line /
+  assert_line /proc
+  assert_line /dev
+  assert_line /share
+  assert_line /scratch
+  assert_line /sys
+  # ...and the host's has nothing of it.
+  run grep -F -- "$CT_DIR" /proc/self/mountinfo
+  assert_failure
+  refute [ "$(readlink "/proc/$pid1/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+  release_ct
+  wait_ct
+  assert_equal "$CT_STATUS" 0
+}
+
+@test "dev: /dev holds exactly the minimal set of devices and links" {
+  spec_sh 'ls -A /dev; stat -c "%n %F %t:%T" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty
+    for l in fd stdin stdout stderr ptmx; do echo "$l -> $(readlink /dev/$l)"; done
+    grep -E " /dev(/pts|/shm)? " /proc/mounts | cut -d" " -f2,3'
+  build_ct
+  run_ct
+  assert_success
+  assert_equal "$(printf '%s\n' "${lines[@]:0:13}" | tr '\n' ' ')" \
+    'fd full null ptmx pts random shm stderr stdin stdout tty urandom zero '
+  assert_line '/dev/null character special file 1:3'
+  assert_line '/dev/zero character special file 1:5'
+  assert_line '/dev/full character special file 1:7'
+  assert_line '/dev/random character special file 1:8'
+  assert_line '/dev/urandom character special file 1:9'
+  assert_line '/dev/tty character special file 5:0'
+  assert_line 'fd -> /proc/self/fd'
+  assert_line 'stdin -> /proc/self/fd/0'
+  assert_line 'stdout -> /proc/self/fd/1'
+  assert_line 'stderr -> /proc/self/fd/2'
+  assert_line 'ptmx -> pts/ptmx'
+  assert_line '/dev tmpfs'
+  assert_line '/dev/pts devpts'
+  assert_line '/dev/shm tmpfs'
+}
+
+@test "fds: the container's process has only stdin, stdout and stderr open" {
+  # The script gets two more descriptors from us; neither may reach the container.
+  spec_command /bin/sleep 30
+  build_ct
+  export UNSHARED_STOP_TIMEOUT=0
+  { start_ct; } 7>"$CT_DIR/fd7" 8<"$SPEC"
+  local pid1
+  wait_until 30 eval 'pid1=$(ct_pid1 2>/dev/null) && [[ $(</proc/$pid1/comm) == sleep ]]' ||
+    fail "the container's sleep did not start"
+  # The probe works: the script itself holds 7 and 8...
+  run ls "/proc/$CT_PID/fd"
+  assert_line 7
+  assert_line 8
+  # ...the container's process, exec'd by the script, only 0, 1 and 2.
+  run ls "/proc/$pid1/fd"
+  assert_equal "$(printf '%s ' "${lines[@]}")" '0 1 2 '
+  # Stop it: sleep, as PID 1, does not die of SIGTERM; a stop timeout of 0 kills it at once.
+  kill -TERM "$CT_PID"
+  wait_ct
+  assert_equal "$CT_STATUS" 143
+}
+
+@test "fds: inside, ls of /proc/self/fd shows 0 1 2 and the directory ls itself reads" {
+  spec_command /bin/ls /proc/self/fd
+  build_ct
+  { run_ct; } 7>"$CT_DIR/fd7" 8<"$SPEC"
+  assert_success
+  # 3 is ls's own descriptor of /proc/self/fd; the script's 7 and 8 are not there.
+  assert_equal "$(printf '%s ' "${lines[@]}")" '0 1 2 3 '
+}
+
+@test "net: with 'net' the container sees only lo, and it is up" {
+  requires ip
+  update_spec 's.namespaces.push("net"); s.mounts.push({ type: "sysfs", target: "/sys" })'
+  spec_sh 'ip -o link show; ls /sys/class/net; cat /sys/class/net/lo/flags; tail -n +3 /proc/net/dev | cut -d: -f1'
+  build_ct
+  run_ct
+  assert_success
+  assert_line --index 0 --regexp '^1: lo: <LOOPBACK,UP,LOWER_UP> '
+  assert_line --index 1 lo
+  # IFF_UP (0x1) is set in lo's flags.
+  assert [ $((lines[2] & 1)) -eq 1 ]
+  assert_line --index 3 --regexp '^ *lo$'
+  assert_equal "${#lines[@]}" 4
+}
+
+@test "net: the container's network namespace is not the host's" {
+  requires ip
+  update_spec 's.namespaces.push("net")'
+  spec_sh "$CT_WAIT"
+  build_ct
+  start_ct
+  wait_ready
+  local pid1
+  pid1=$(ct_pid1)
+  refute [ "$(readlink "/proc/$pid1/ns/net")" = "$(readlink /proc/self/ns/net)" ]
+  release_ct
+  wait_ct
+  assert_equal "$CT_STATUS" 0
+}
+
+# bats test_tags=known-failure
+@test "user: root in the container is uid 100000 on the host" {
+  # KNOWN FAILURE at the time of writing: the compiler refuses 'user' ("'user' is not supported
+  # yet: it needs a uid/gid mapping to an unprivileged host range"). Kept so that the feature has
+  # its test; skip with --filter-tags '!known-failure'.
+  update_spec 's.namespaces.unshift("user")'
+  # Container root is not host root: let it write /share/ready.
+  chmod 0777 -- "$SHARE"
+  spec_sh "id -u; id -g; cat /proc/self/uid_map; $CT_WAIT"
+  build_ct
+  start_ct
+  wait_ready
+  local pid1
+  pid1=$(ct_pid1)
+  run grep -E '^(Uid|Gid):' "/proc/$pid1/status"
+  assert_line --regexp $'^Uid:\t100000\t100000\t100000\t100000$'
+  assert_line --regexp $'^Gid:\t100000\t100000\t100000\t100000$'
+  release_ct
+  wait_ct
+  assert_equal "$CT_STATUS" 0
+  assert_equal "$(sed -n 1,2p <<<"$CT_STDOUT")" $'0\n0'
+  assert_regex "$(sed -n 3p <<<"$CT_STDOUT")" '^ *0 +100000 +65536$'
+}
