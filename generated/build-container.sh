@@ -429,9 +429,11 @@ make_mount_points() {
   # A symlink on the way to a mount target would take mkdir and mount out of the rootfs.
   check_target "$rootfs" /proc proc
   check_target "$rootfs" /dev dev
+  check_target "$rootfs" "$CONTAINER_WORKDIR" workdir
   check_target "$rootfs" /sys 'mounts[0]'.target
   check_target "$rootfs" /tmp 'mounts[1]'.target
-  for path in /proc /dev /sys /tmp; do
+  # The workdir is created when the rootfs lacks it, as Docker does.
+  for path in /proc /dev "$CONTAINER_WORKDIR" /sys /tmp; do
     [[ -d $rootfs$path ]] || dirs+=("$rootfs$path")
   done
   if ((${#dirs[@]})); then act mkdir -p -- "${dirs[@]}"; fi
@@ -674,6 +676,9 @@ main() {
 
 if [[ ${1-} == __container-init ]]; then
   shift
+  # A step that fails before the container's command starts is the script's own failure.
+  set -E
+  trap 'exit 125' ERR
   container_init "$@"
 fi
 main "$@"
