@@ -2,7 +2,7 @@
  * The resolved plan of a container: every decision taken, every value converted, every name
  * derived. Plain data, no shell syntax: the templates only place these values.
  */
-import { CGROUP_PARENT_ERE, DEFAULT_PATH, type ContainerSpec, type Namespace } from '../spec/schema.js';
+import { CGROUP_PARENT_ERE, DEFAULT_PATH, ENV_NAME_ERE, RESERVED_ENV_NAMES, type ContainerSpec, type Namespace } from '../spec/schema.js';
 import { parseSize } from '../spec/units.js';
 import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
 import { requiredTools, type Tool } from './tools.js';
@@ -49,7 +49,15 @@ export interface ContainerModel {
   deviceLinks: { name: string; target: string }[];
   tools: Tool[];
   stopTimeout: number;
+  /** Where the per-container state directories live; UNSHARED_STATE_DIR overrides it. */
+  stateRoot: string;
+  /** `exec -e NAME=VALUE` is checked at run time against the spec's own rules for env names. */
+  envNamePattern: string;
+  reservedEnvNames: string[];
 }
+
+/** The default root of the state directories: one per container, on the host's tmpfs. */
+export const DEFAULT_STATE_ROOT = '/run/unshared';
 
 const NAMESPACE_FLAGS: Record<Namespace, string> = {
   pid: '--pid', net: '--net', mount: '--mount', uts: '--uts', ipc: '--ipc', user: '--user', cgroup: '--cgroup', time: '--time',
@@ -124,5 +132,8 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     ],
     tools: requiredTools({ tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') }),
     stopTimeout: spec.stopTimeout,
+    stateRoot: DEFAULT_STATE_ROOT,
+    envNamePattern: ENV_NAME_ERE,
+    reservedEnvNames: [...RESERVED_ENV_NAMES],
   };
 }

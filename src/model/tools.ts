@@ -23,6 +23,10 @@ const TOOLS: Record<string, Omit<Tool, 'name'>> = {
   rm: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   touch: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   sleep: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  nsenter: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  setsid: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  flock: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  tail: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   tar: { debian: 'tar', alpine: 'tar', rhel: 'tar' },
   ip: { debian: 'iproute2', alpine: 'iproute2', rhel: 'iproute' },
 };
@@ -36,6 +40,8 @@ function tool(name: string): Tool {
 /** The tools one container's script needs, given what its spec uses. */
 export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean }): Tool[] {
   const names = ['unshare', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
+  // The day-2 verbs: start (setsid), exec (nsenter), logs (tail), and the lock on shared state.
+  names.push('setsid', 'nsenter', 'tail', 'flock');
   if (uses.fileBinds) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
