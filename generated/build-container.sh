@@ -838,6 +838,7 @@ launch_container() {
     # output goes to the log file directly: no process of ours stays to copy it.
     (
       cgroup_join
+      close_other_fds
       exec -c setsid "$unshare" "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) </dev/null >>"$STATE_DIR/log" 2>&1 &
   else
@@ -854,6 +855,16 @@ launch_container() {
     state_write "$mode"
     debug_pause after-start
   fi
+}
+
+# unshare outlives a detached start: it must not hold the caller's descriptors open (a pipe of
+# an ssh session or of a test runner would then never see end-of-file).
+close_other_fds() {
+  local fd
+  for fd in /proc/self/fd/*; do
+    fd=${fd##*/}
+    if ((fd > 2)); then exec {fd}>&-; fi
+  done
 }
 
 # Waits until the container's init has entered its rootfs (its root is no longer ours: the
