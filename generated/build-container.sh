@@ -155,7 +155,8 @@ usage() {
       "throttling, limit) and pids (current, limit), in bytes and microseconds on cgroup" \
       "v1 and v2 alike (--json), or readable units." ;;
     *) usage_lines \
-      "Usage: $SCRIPT_NAME [--dry-run] [COMMAND] [OPTIONS]" \
+      "Usage: $SCRIPT_NAME [run] [--dry-run] [-- COMMAND [ARG...]]" \
+      "       $SCRIPT_NAME [--dry-run] start|exec|stop|kill|status|ps|logs|stats|rm [OPTIONS]" \
       "" \
       "Builds and runs the container $CONTAINER_NAME, and manages it once it runs." \
       "" \
@@ -170,7 +171,7 @@ usage() {
       "  logs [-f]             output of a detached container" \
       "  stats [--json]        memory, CPU and pids use and limits" \
       "  rm [--force]          remove everything the container made" \
-      "  COMMAND --help        help on one command" \
+      "  COMMAND --help        help on one command (for example: start --help)" \
       "" \
       "Options:" \
       "  --dry-run         print every command that changes something instead of running it" \
@@ -218,7 +219,7 @@ parse_arguments() {
         break
         ;;
       --) break ;;
-      *) usage_error "unknown command or option: $1" ;;
+      *) usage_error "unknown argument: $1" ;;
     esac
     shift
   done
@@ -249,7 +250,7 @@ parse_verb_arguments() {
       exec:--env=*) EXEC_ENV+=("${1#*=}") ;;
       exec:--workdir=*) EXEC_WORKDIR=${1#*=} ;;
       stop:--time=*) STOP_TIME=${1#*=} ;;
-      exec:-*) usage_error "unknown option for exec: $1" ;;
+      exec:-*) usage_error "unknown argument: $1 (see: $SCRIPT_NAME exec --help)" ;;
       exec:*)
         COMMAND_OVERRIDE=("$@")
         break
@@ -261,7 +262,7 @@ parse_verb_arguments() {
       status:--json | stats:--json) JSON=1 ;;
       logs:-f | logs:--follow) FOLLOW=1 ;;
       rm:-f | rm:--force) FORCE=1 ;;
-      *) usage_error "unknown argument for $VERB: $1" ;;
+      *) usage_error "unknown argument: $1 (see: $SCRIPT_NAME $VERB --help)" ;;
     esac
     shift
   done
@@ -303,7 +304,8 @@ check_arguments() {
 
 UNDO=()
 
-# record KIND PATH: remember something to undo. Kinds: cgroup, tree.
+# record KIND PATH: remember something to undo. Kinds: cgroup, state (the state directory),
+# state-root (STATE_ROOT, made by this run).
 record() { UNDO+=("$1:$2"); }
 
 undo_all() {
@@ -312,7 +314,8 @@ undo_all() {
     entry=${UNDO[i]}
     case ${entry%%:*} in
       cgroup) cgroup_remove "${entry#*:}" ;;
-      tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
+      state) state_remove ;;
+      state-root) state_root_remove ;;
     esac
   done
   UNDO=()
@@ -354,12 +357,33 @@ INIT_PID= # the container's main process (PID 1 of its pid namespace), as the ho
 LOCK_FD=
 
 # Creates the state directory. The caller holds the container's cgroup, so the name is ours: a
-# state directory left by an earlier run that was killed is stale and goes first.
+# state directory left by an earlier run that was killed is stale and goes first. STATE_ROOT is
+# shared: made under the shared lock, and removed (when empty) by the run that made it.
 state_create() {
-  if [[ ! -d $STATE_ROOT ]]; then act mkdir -p -- "$STATE_ROOT"; fi
+  lock_shared
+  if [[ ! -d $STATE_ROOT ]]; then
+    act mkdir -p -- "$STATE_ROOT"
+    record state-root "$STATE_ROOT"
+  fi
   if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
   act mkdir -m 0700 -- "$STATE_DIR"
-  record tree "$STATE_DIR"
+  unlock_shared
+  record state "$STATE_DIR"
+}
+
+state_remove() {
+  if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
+}
+
+# Removes STATE_ROOT if no other container has its state there.
+state_root_remove() {
+  lock_shared
+  if ((DRY_RUN)); then
+    act rmdir -- "$STATE_ROOT"
+  else
+    rmdir -- "$STATE_ROOT" 2>/dev/null || true
+  fi
+  unlock_shared
 }
 
 # state_write detached|foreground: the pid file, and state.json for people and tools.
@@ -420,7 +444,7 @@ find_init() {
   INIT_PID=
   local procs=() recorded='' pid line
   [[ -n ${CGROUP_DIRS[0]-} && -r ${CGROUP_DIRS[0]}/cgroup.procs ]] || return 1
-  mapfile -t procs <"${CGROUP_DIRS[0]}/cgroup.procs" 2>/dev/null || return 1
+  mapfile -t procs 2>/dev/null <"${CGROUP_DIRS[0]}/cgroup.procs" || return 1
   if [[ -r $STATE_DIR/pid ]]; then read -r recorded <"$STATE_DIR/pid" || true; fi
   for pid in "${procs[@]}"; do
     if [[ $pid == "$recorded" ]]; then
@@ -434,7 +458,7 @@ find_init() {
         INIT_PID=$pid
         return 0
       fi
-    done <"/proc/$pid/status" 2>/dev/null || true
+    done 2>/dev/null <"/proc/$pid/status" || true
   done
   return 1
 }
@@ -442,23 +466,25 @@ find_init() {
 # process_alive PID: the process exists and is not a zombie.
 process_alive() {
   local stat
-  read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
   stat=${stat##*) }
   [[ ${stat%% *} != [ZX] ]]
 }
 
-# Cgroup parents are shared by every container on the host: one container's cleanup must not
-# remove a parent another is creating its cgroup in. flock(1) on STATE_ROOT/.lock, a file that
-# is never removed, serialises these short steps.
+# Cgroup parents and STATE_ROOT are shared by every container on the host: one container's
+# cleanup must not remove a parent that another is creating its cgroup or state in. flock(1) on
+# the directory above STATE_ROOT, which the script never removes, serialises these short steps.
 lock_shared() {
   ((!DRY_RUN)) || return 0
-  [[ -d $STATE_ROOT ]] || mkdir -p -- "$STATE_ROOT"
-  exec {LOCK_FD}>>"$STATE_ROOT/.lock"
-  flock "$LOCK_FD" || die "could not lock $STATE_ROOT/.lock"
+  local above=${STATE_ROOT%/*}
+  above=${above:-/}
+  [[ -d $above ]] || mkdir -p -- "$above"
+  exec {LOCK_FD}<"$above"
+  flock "$LOCK_FD" || die "could not lock $above"
 }
 
 unlock_shared() {
-  if [[ -n $LOCK_FD ]]; then exec {LOCK_FD}>&-; fi
+  if [[ -n $LOCK_FD ]]; then exec {LOCK_FD}<&-; fi
   LOCK_FD=
 }
 
@@ -640,7 +666,7 @@ cgroup_kill() {
     return 0
   fi
   for _ in {1..100}; do
-    mapfile -t pids <"$dir/cgroup.procs" 2>/dev/null || return 0
+    mapfile -t pids 2>/dev/null <"$dir/cgroup.procs" || return 0
     ((${#pids[@]})) || return 0
     if [[ -f $dir/cgroup.kill ]]; then
       printf 1 >"$dir/cgroup.kill" 2>/dev/null || true
@@ -873,7 +899,7 @@ wait_until_started() {
   local tick init
   for ((tick = 0; tick < 600; tick++)); do
     init=
-    read -r init _ <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" 2>/dev/null || true
+    read -r init _ 2>/dev/null <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" || true
     if [[ -n $init && -e /proc/$init/root && ! /proc/$init/root -ef / ]]; then
       INIT_PID=$init
       return 0
@@ -922,7 +948,7 @@ stop_container() {
   [[ -n $CONTAINER_PID ]] || return 0
   local init_pid='' tick
   if [[ $1 != KILL ]]; then
-    read -r init_pid _ <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" 2>/dev/null || true
+    read -r init_pid _ 2>/dev/null <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" || true
   fi
   if [[ -n $init_pid ]] && kill -s "$1" "$init_pid" 2>/dev/null; then
     for ((tick = 0; tick < STOP_TIMEOUT * 10; tick++)); do
@@ -1027,7 +1053,7 @@ verb_rm() {
   for dir in "${CGROUP_DIRS[@]}"; do
     cgroup_remove "$dir" || failed=1
   done
-  if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
+  state_remove
   ((!failed)) || die "some of the container's cgroups could not be removed"
 }
 
@@ -1076,15 +1102,15 @@ verb_ps() {
   local procs=() pid line cpid args=()
   [[ -n ${CGROUP_DIRS[0]-} && -r ${CGROUP_DIRS[0]}/cgroup.procs ]] || die "container $CONTAINER_NAME does not exist"
   find_init || true
-  mapfile -t procs <"${CGROUP_DIRS[0]}/cgroup.procs" 2>/dev/null || true
+  mapfile -t procs 2>/dev/null <"${CGROUP_DIRS[0]}/cgroup.procs" || true
   printf '%-8s %-8s %s\n' PID CPID COMMAND
   for pid in "${procs[@]}"; do
     if [[ -n $INIT_PID && ! /proc/$pid/ns/pid -ef /proc/$INIT_PID/ns/pid ]]; then continue; fi
     cpid=$pid
     while read -r line; do
       if [[ $line == NSpid:* ]]; then cpid=${line##*[[:space:]]}; fi
-    done <"/proc/$pid/status" 2>/dev/null || continue
-    mapfile -d '' -t args <"/proc/$pid/cmdline" 2>/dev/null || continue
+    done 2>/dev/null <"/proc/$pid/status" || continue
+    mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" || continue
     printf '%-8s %-8s %s\n' "$pid" "$cpid" "${args[*]}"
   done
 }
@@ -1154,7 +1180,7 @@ verb_stats() {
 # stat_file KEY FILE: a number from the first word of FILE; 'max' and missing files are null.
 stat_file() {
   local value=''
-  if [[ -r $2 ]]; then read -r value _ <"$2" 2>/dev/null || true; fi
+  if [[ -r $2 ]]; then read -r value _ 2>/dev/null <"$2" || true; fi
   [[ $value =~ ^[0-9]+$ ]] || value=
   STAT[$1]=$value
 }
@@ -1166,7 +1192,7 @@ stat_key() {
   [[ -r $2 ]] || return 0
   while read -r name value _; do
     if [[ $name == "$3" && $value =~ ^[0-9]+$ ]]; then STAT[$1]=$value; fi
-  done <"$2" 2>/dev/null || true
+  done 2>/dev/null <"$2" || true
 }
 
 stat_nanoseconds_to_microseconds() {

@@ -337,7 +337,7 @@ killed_at() {
     [[ $status == 0 ]] || fail "rm of ${names[i]} failed ($status): $(cat "$CT_DIR/rm-$i.out")"
   done
   assert_clean
-  # Only the shared lock file stays in the state root.
+  # Only the state root, which every container shares, stays; empty.
   run ls -A "$UNSHARED_STATE_DIR"
-  assert_output .lock
+  assert_output ""
 }

@@ -57,7 +57,7 @@ test('the script parses each verb, refuses bad verb arguments, and has help for 
     bad(['exec', '-w', 'rel', '--', 'true'], /absolute path/);
     bad(['stop', '--time', 'soon'], /whole seconds/);
     bad(['kill', 'NOPE'], /unknown signal/);
-    bad(['rm', '--bogus'], /unknown argument for rm/);
+    bad(['rm', '--bogus'], /unknown argument: --bogus \(see: web\.sh rm --help\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
