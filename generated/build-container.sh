@@ -1210,7 +1210,8 @@ stats_json() {
     "${STAT[memory_current]}" "${STAT[memory_peak]}" "${STAT[memory_limit]}" "${STAT[memory_oom_kills]}"
   printf ' "cpu": {"usageUsec": %s, "throttledUsec": %s, "periods": %s, "throttledPeriods": %s, "limitCpus": %s},\n' \
     "${STAT[cpu_usage]}" "${STAT[cpu_throttled]}" "${STAT[cpu_periods]}" "${STAT[cpu_throttled_periods]}" "${STAT[cpu_limit]}"
-  printf ' "pids": {"current": %s, "limit": %s}}\n' "${STAT[pids_current]}" "${STAT[pids_limit]}"
+  printf ' "pids": {"current": %s, "limit": %s}' "${STAT[pids_current]}" "${STAT[pids_limit]}"
+  printf '}\n'
 }
 
 stats_text() {
