@@ -31,6 +31,14 @@ CGROUP_PARENT_PATTERN=$'^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$'
 # Seconds between SIGTERM and SIGKILL when the script is asked to stop.
 DEFAULT_STOP_TIMEOUT=10
 STOP_TIMEOUT=${UNSHARED_STOP_TIMEOUT:-$DEFAULT_STOP_TIMEOUT}
+# Each container keeps its state (pid, state.json, the log of a detached container, an unpacked
+# rootfs) in STATE_ROOT/CONTAINER_NAME. STATE_ROOT is shared by every container and stays.
+DEFAULT_STATE_ROOT=/run/unshared
+STATE_ROOT=${UNSHARED_STATE_DIR:-$DEFAULT_STATE_ROOT}
+STATE_DIR=$STATE_ROOT/$CONTAINER_NAME
+# exec -e NAME=VALUE follows the spec's rules for env names.
+ENV_NAME_PATTERN=$'^[A-Za-z_][A-Za-z0-9_]*$'
+RESERVED_ENV_NAMES=(BASHOPTS BASH_ARGC BASH_ARGV BASH_LINENO BASH_SOURCE BASH_VERSINFO EUID PIPESTATUS PPID SHELLOPTS SHLVL UID _)
 NETNS_ENTER=()
 NETWORK_FILES_DIR=
 
@@ -81,62 +89,225 @@ write_value() {
   fi
 }
 
+# usage [VERB]: the help of one verb, or of the whole script.
 usage() {
-  printf '%s\n' \
-    "Usage: $SCRIPT_NAME [run] [--dry-run] [-- COMMAND [ARG...]]" \
-    "" \
-    "Builds and runs the container $CONTAINER_NAME in the foreground. Everything the script" \
-    "creates is removed when the container exits, when a step fails, and on Ctrl-C or SIGTERM." \
-    "" \
-    "Commands:" \
-    "  run               build and run the container (the default)" \
-    "" \
-    "Options:" \
-    "  --dry-run         print every command instead of running it" \
-    "  -h, --help        show this help" \
-    "  -- COMMAND ARG... run COMMAND instead of the spec's command" \
-    "" \
-    "Environment:" \
-    "  UNSHARED_CGROUP_PARENT  parent of the container's cgroup (now: $CGROUP_PARENT)" \
-    "  UNSHARED_STOP_TIMEOUT   seconds from SIGTERM to SIGKILL on stop (now: $STOP_TIMEOUT)" \
-    "" \
-    "Exit status: the container command's; 125 if the script itself fails; 2 for bad usage."
+  case ${1-} in
+    run) usage_lines \
+      "Usage: $SCRIPT_NAME [run] [--dry-run] [-- COMMAND [ARG...]]" \
+      "" \
+      "Builds and runs the container in the foreground; its exit status is the script's." \
+      "Everything the script creates is removed when the container exits, when a step fails," \
+      "and on Ctrl-C, TERM or HUP. While it runs, exec, status, ps and stats work from" \
+      "another terminal." \
+      "  -- COMMAND ARG...  run COMMAND instead of the spec's command" ;;
+    start) usage_lines \
+      "Usage: $SCRIPT_NAME start [--dry-run] [-- COMMAND [ARG...]]" \
+      "" \
+      "Starts the container detached: it keeps running after the script exits, in its own" \
+      "session, with stdin from /dev/null and its output in $STATE_DIR/log." \
+      "Remove it with '$SCRIPT_NAME rm' once it has stopped." ;;
+    exec) usage_lines \
+      "Usage: $SCRIPT_NAME exec [-e NAME=VALUE]... [-w DIR] [--] COMMAND [ARG...]" \
+      "" \
+      "Runs COMMAND in the running container: in all its namespaces and cgroups, with its" \
+      "root, the spec's environment and the same last step as its main process." \
+      "The exit status is COMMAND's; with a terminal, it works interactively." \
+      "  -e, --env NAME=VALUE  add or override an environment variable" \
+      "  -w, --workdir DIR     working directory in the container (default: $CONTAINER_WORKDIR)" ;;
+    stop) usage_lines \
+      "Usage: $SCRIPT_NAME stop [--time SECONDS]" \
+      "" \
+      "Sends SIGTERM to the container's main process, waits, then kills every process in" \
+      "its cgroup. A pid namespace's init without a TERM handler ignores SIGTERM: the" \
+      "SIGKILL still ends it. State and cgroup stay until rm." \
+      "  -t, --time SECONDS  how long to wait before SIGKILL (default: $STOP_TIMEOUT)" ;;
+    kill) usage_lines \
+      "Usage: $SCRIPT_NAME kill [SIGNAL]" \
+      "" \
+      "Sends SIGNAL (a name such as TERM or SIGHUP, or a number; default KILL) to the" \
+      "container's main process. As the init of a pid namespace, it only receives the" \
+      "signals it handles, and KILL." ;;
+    status) usage_lines \
+      "Usage: $SCRIPT_NAME status [--json]" \
+      "" \
+      "Prints whether the container is running, stopped (its cgroup or state is left: rm" \
+      "removes them) or absent, with its pid and uptime. Exit status: 0 when running, 3" \
+      "otherwise." ;;
+    ps) usage_lines \
+      "Usage: $SCRIPT_NAME ps" \
+      "" \
+      "Lists the processes in the container: host pid, pid inside, command line." ;;
+    logs) usage_lines \
+      "Usage: $SCRIPT_NAME logs [-f]" \
+      "" \
+      "Prints the output of a container made with start (a foreground run writes to its" \
+      "terminal instead)." \
+      "  -f, --follow  keep printing new output until the container stops" ;;
+    rm) usage_lines \
+      "Usage: $SCRIPT_NAME rm [--force]" \
+      "" \
+      "Removes everything the container made: its processes, its cgroups, its state" \
+      "directory. It finds them from the container's name, so it also cleans up after a" \
+      "script that was killed. Removing an absent container succeeds." \
+      "  -f, --force  kill the container first if it still runs" ;;
+    stats) usage_lines \
+      "Usage: $SCRIPT_NAME stats [--json]" \
+      "" \
+      "Prints the container's memory (current, peak, limit, OOM kills), CPU (usage," \
+      "throttling, limit) and pids (current, limit), in bytes and microseconds on cgroup" \
+      "v1 and v2 alike (--json), or readable units." ;;
+    *) usage_lines \
+      "Usage: $SCRIPT_NAME [run] [--dry-run] [-- COMMAND [ARG...]]" \
+      "       $SCRIPT_NAME [--dry-run] start|exec|stop|kill|status|ps|logs|stats|rm [OPTIONS]" \
+      "" \
+      "Builds and runs the container $CONTAINER_NAME, and manages it once it runs." \
+      "" \
+      "Commands:" \
+      "  run [-- CMD...]       build and run the container in the foreground (the default)" \
+      "  start [-- CMD...]     build and start it detached" \
+      "  exec [-e K=V] [-w DIR] -- CMD ARG...  run a command in the running container" \
+      "  stop [--time N]       SIGTERM, then SIGKILL after N seconds" \
+      "  kill [SIGNAL]         send a signal to the main process (default KILL)" \
+      "  status [--json]       running, stopped or absent; pid, uptime" \
+      "  ps                    processes in the container" \
+      "  logs [-f]             output of a detached container" \
+      "  stats [--json]        memory, CPU and pids use and limits" \
+      "  rm [--force]          remove everything the container made" \
+      "  COMMAND --help        help on one command (for example: start --help)" \
+      "" \
+      "Options:" \
+      "  --dry-run         print every command that changes something instead of running it" \
+      "  -h, --help        show this help" \
+      "" \
+      "Environment:" \
+      "  UNSHARED_CGROUP_PARENT  parent of the container's cgroup (now: $CGROUP_PARENT)" \
+      "  UNSHARED_STOP_TIMEOUT   seconds from SIGTERM to SIGKILL on stop (now: $STOP_TIMEOUT)" \
+      "  UNSHARED_STATE_DIR      where containers keep their state (now: $STATE_ROOT)" \
+      "  UNSHARED_DEBUG_PAUSE    for tests: after-cgroup, after-mounts or after-start makes" \
+      "                          run and start stop themselves (SIGSTOP) at that step" \
+      "" \
+      "Exit status: run and exec pass on the command's; 125 if the script itself fails;" \
+      "2 for bad usage." ;;
+  esac
 }
+
+usage_lines() { printf '%s\n' "$@"; }
 
 # --- Command line ------------------------------------------------------------------------------
 
-VERB=run
-COMMAND_OVERRIDE=()
+VERB=               # run (the default), start, exec, stop, kill, status, ps, logs, rm, stats
+VERB_GIVEN=         # set when the command line names the verb (help shows that verb's)
+HELP=0              # --help
+COMMAND_OVERRIDE=() # run/start: the command after --; exec: the command to run
+EXEC_ENV=()         # exec -e NAME=VALUE, in order
+EXEC_WORKDIR=       # exec -w DIR
+STOP_TIME=          # stop --time N
+SIGNAL=             # kill SIGNAL
+JSON=0              # status, stats: --json
+FOLLOW=0            # logs -f
+FORCE=0             # rm -f
 
+# [--dry-run] [VERB] [VERB'S OPTIONS] [-- COMMAND ARG...]; --dry-run and --help go anywhere
+# before the command.
 parse_arguments() {
   while (($#)); do
     case $1 in
-      run) VERB=run ;;
       --dry-run) DRY_RUN=1 ;;
-      -h | --help | help) VERB=help ;;
-      --)
+      -h | --help) HELP=1 ;;
+      help) HELP=1 ;;
+      run | start | exec | stop | kill | status | ps | logs | rm | stats)
+        VERB=$1 VERB_GIVEN=1
         shift
-        COMMAND_OVERRIDE=("$@")
         break
         ;;
+      --) break ;;
       *) usage_error "unknown argument: $1" ;;
     esac
     shift
   done
+  VERB=${VERB:-run}
+  parse_verb_arguments "$@"
+  check_arguments
+}
+
+parse_verb_arguments() {
+  while (($#)); do
+    case $VERB:$1 in
+      *:--dry-run) DRY_RUN=1 ;;
+      *:-h | *:--help) HELP=1 ;;
+      run:-- | start:-- | exec:--)
+        shift
+        COMMAND_OVERRIDE=("$@")
+        break
+        ;;
+      exec:-e | exec:--env | exec:-w | exec:--workdir | stop:-t | stop:--time)
+        (($# > 1)) || usage_error "$VERB $1 needs a value"
+        case $1 in
+          -e | --env) EXEC_ENV+=("$2") ;;
+          -w | --workdir) EXEC_WORKDIR=$2 ;;
+          *) STOP_TIME=$2 ;;
+        esac
+        shift
+        ;;
+      exec:--env=*) EXEC_ENV+=("${1#*=}") ;;
+      exec:--workdir=*) EXEC_WORKDIR=${1#*=} ;;
+      stop:--time=*) STOP_TIME=${1#*=} ;;
+      exec:-*) usage_error "unknown argument: $1 (see: $SCRIPT_NAME exec --help)" ;;
+      exec:*)
+        COMMAND_OVERRIDE=("$@")
+        break
+        ;;
+      kill:[!-]*)
+        [[ -z $SIGNAL ]] || usage_error "kill takes one signal, not '$SIGNAL' and '$1'"
+        SIGNAL=$1
+        ;;
+      status:--json | stats:--json) JSON=1 ;;
+      logs:-f | logs:--follow) FOLLOW=1 ;;
+      rm:-f | rm:--force) FORCE=1 ;;
+      *) usage_error "unknown argument: $1 (see: $SCRIPT_NAME $VERB --help)" ;;
+    esac
+    shift
+  done
+}
+
+check_arguments() {
+  ((!HELP)) || return 0
+  if [[ $VERB == exec ]] && ((!${#COMMAND_OVERRIDE[@]})); then
+    usage_error "exec needs a command: $SCRIPT_NAME exec [-e NAME=VALUE] [-w DIR] -- COMMAND [ARG...]"
+  fi
   if ((${#COMMAND_OVERRIDE[@]})) && [[ -z ${COMMAND_OVERRIDE[0]} ]]; then
-    usage_error "the command after -- cannot be empty"
+    usage_error "the command cannot be empty"
+  fi
+  local pair reserved
+  for pair in "${EXEC_ENV[@]}"; do
+    [[ $pair == *=* && ${pair%%=*} =~ $ENV_NAME_PATTERN ]] ||
+      usage_error "exec -e takes NAME=VALUE with NAME matching $ENV_NAME_PATTERN, not '$pair'"
+    for reserved in "${RESERVED_ENV_NAMES[@]}"; do
+      [[ ${pair%%=*} != "$reserved" ]] || usage_error "exec -e: $reserved is reserved by bash, which starts the command"
+    done
+  done
+  if [[ -n $EXEC_WORKDIR ]]; then
+    [[ $EXEC_WORKDIR == /* && /$EXEC_WORKDIR/ != */../* ]] ||
+      usage_error "exec -w needs an absolute path inside the container without '..', not '$EXEC_WORKDIR'"
+  fi
+  [[ $STOP_TIME =~ ^[0-9]*$ ]] || usage_error "stop --time needs whole seconds, not '$STOP_TIME'"
+  if [[ -n $SIGNAL ]]; then
+    SIGNAL=${SIGNAL#SIG}
+    kill -l "$SIGNAL" >/dev/null 2>&1 || usage_error "kill: unknown signal '$SIGNAL' (try TERM, HUP, INT, KILL or a number)"
   fi
   [[ $STOP_TIMEOUT =~ ^[0-9]+$ ]] || usage_error "UNSHARED_STOP_TIMEOUT must be whole seconds, not '$STOP_TIMEOUT'"
   [[ $CGROUP_PARENT =~ $CGROUP_PARENT_PATTERN && /$CGROUP_PARENT/ != */./* && /$CGROUP_PARENT/ != */../* ]] ||
     usage_error "UNSHARED_CGROUP_PARENT must be a relative cgroup path such as 'unshared', not '$CGROUP_PARENT'"
+  [[ $STATE_ROOT == /* && /$STATE_ROOT/ != */./* && /$STATE_ROOT/ != */../* ]] ||
+    usage_error "UNSHARED_STATE_DIR must be an absolute path, not '$STATE_ROOT'"
 }
 
 # --- Cleanup: everything the script creates is recorded, and undone in reverse order ----------
 
 UNDO=()
 
-# record KIND [PATH]: remember something to undo. Kinds: cgroups (the container's), tree,
-# empty-dir, network (the container's bridge networking).
+# record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
+# state-root (STATE_ROOT, made by this run), network (the container's bridge networking).
 record() { UNDO+=("$1:${2-}"); }
 
 undo_all() {
@@ -144,9 +315,10 @@ undo_all() {
   for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do
     entry=${UNDO[i]}
     case ${entry%%:*} in
-      cgroups) cgroup_remove_all ;;
+      cgroup) cgroup_remove "${entry#*:}" ;;
       tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
-      empty-dir) act rmdir -- "${entry#*:}" 2>/dev/null || true ;;
+      state) state_remove ;;
+      state-root) state_root_remove ;;
       network) network_teardown ;; # network: veth, namespace, lease, firewall rules
     esac
   done
@@ -176,6 +348,159 @@ install_traps() {
   trap 'stop_on_signal TERM 143' TERM
   trap 'stop_on_signal INT 130' INT
   trap 'stop_on_signal HUP 129' HUP
+}
+
+# --- State: what a container leaves for the other verbs ----------------------------------------
+#
+# STATE_DIR holds the main process's host pid (pid), a description for tools (state.json), the
+# output of a detached container (log) and an unpacked tarball rootfs. The verbs find the
+# container through its cgroup, whose path follows from its name, and use the state only as a
+# hint: after a SIGKILL at any step, rm still finds everything.
+
+INIT_PID= # the container's main process (PID 1 of its pid namespace), as the host sees it
+LOCK_FD=
+
+# Creates the state directory. The caller holds the container's cgroup, so the name is ours: a
+# state directory left by an earlier run that was killed is stale and goes first. STATE_ROOT is
+# shared: made under the shared lock, and removed (when empty) by the run that made it.
+state_create() {
+  lock_shared
+  if [[ ! -d $STATE_ROOT ]]; then
+    act mkdir -p -- "$STATE_ROOT"
+    record state-root "$STATE_ROOT"
+  fi
+  if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
+  act mkdir -m 0700 -- "$STATE_DIR"
+  unlock_shared
+  record state "$STATE_DIR"
+}
+
+state_remove() {
+  if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
+}
+
+# Removes STATE_ROOT if no other container has its state there.
+state_root_remove() {
+  lock_shared
+  if ((DRY_RUN)); then
+    act rmdir -- "$STATE_ROOT"
+  else
+    rmdir -- "$STATE_ROOT" 2>/dev/null || true
+  fi
+  unlock_shared
+}
+
+# state_write detached|foreground: the pid file, and state.json for people and tools.
+state_write() {
+  local mode=$1 started log=null word command='' cgroups=''
+  printf -v started '%(%s)T' -1
+  if [[ $mode == detached ]]; then log=$(json_string "$STATE_DIR/log"); fi
+  for word in "${LAUNCHED_COMMAND[@]}"; do command+=${command:+, }$(json_string "$word"); done
+  for word in "${CGROUP_DIRS[@]}"; do cgroups+=${cgroups:+, }$(json_string "$word"); done
+  if ((DRY_RUN)); then
+    printf '+ %s\n' "echo PID > $(quote_word "$STATE_DIR/pid")" "echo {...} > $(quote_word "$STATE_DIR/state.json")"
+    return 0
+  fi
+  printf '%s\n' "$INIT_PID" >"$STATE_DIR/pid"
+  printf '{\n%s\n}\n' "$(
+    printf '  %s,\n' \
+      "\"name\": \"$CONTAINER_NAME\"" \
+      "\"pid\": $INIT_PID" \
+      "\"launcherPid\": $CONTAINER_PID" \
+      "\"mode\": \"$mode\"" \
+      "\"startedAt\": $started" \
+      "\"command\": [$command]" \
+      "\"cgroupVersion\": $CGROUP_VERSION" \
+      "\"cgroupParent\": \"$CGROUP_PARENT\"" \
+      "\"cgroups\": [$cgroups]" \
+      "\"rootfs\": $(json_string "$ROOTFS")"
+    printf '  "log": %s' "$log"
+  )" >"$STATE_DIR/state.json"
+}
+
+# state_field NAME: a number or plain string field of state.json, or nothing.
+state_field() {
+  local json=''
+  [[ -r $STATE_DIR/state.json ]] && json=$(<"$STATE_DIR/state.json")
+  if [[ $json =~ \"$1\":\ \"?([A-Za-z0-9_./-]*) ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
+}
+
+# A JSON string: backslash, quote and control characters escaped.
+json_string() {
+  local text=$1 out='' char i
+  text=${text//\\/\\\\}
+  text=${text//\"/\\\"}
+  if [[ $text == *[[:cntrl:]]* ]]; then
+    for ((i = 0; i < ${#text}; i++)); do
+      char=${text:i:1}
+      if [[ $char == [[:cntrl:]] ]]; then printf -v char '\\u%04x' "'$char"; fi
+      out+=$char
+    done
+    text=$out
+  fi
+  printf '"%s"' "$text"
+}
+
+# Finds the container's main process: the pid recorded in STATE_DIR if that process is still in
+# the container's cgroup, else the process of the cgroup that is PID 1 of its own pid namespace.
+# A zombie is never in cgroup.procs, so a found process is alive.
+find_init() {
+  INIT_PID=
+  local procs=() recorded='' pid line
+  [[ -n ${CGROUP_DIRS[0]-} && -r ${CGROUP_DIRS[0]}/cgroup.procs ]] || return 1
+  mapfile -t procs 2>/dev/null <"${CGROUP_DIRS[0]}/cgroup.procs" || return 1
+  if [[ -r $STATE_DIR/pid ]]; then read -r recorded <"$STATE_DIR/pid" || true; fi
+  for pid in "${procs[@]}"; do
+    if [[ $pid == "$recorded" ]]; then
+      INIT_PID=$pid
+      return 0
+    fi
+  done
+  for pid in "${procs[@]}"; do
+    while read -r line; do
+      if [[ $line =~ ^NSpid:.*[[:space:]][0-9]+[[:space:]]+1$ ]]; then
+        INIT_PID=$pid
+        return 0
+      fi
+    done 2>/dev/null <"/proc/$pid/status" || true
+  done
+  return 1
+}
+
+# process_alive PID: the process exists and is not a zombie.
+process_alive() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != [ZX] ]]
+}
+
+# Cgroup parents and STATE_ROOT are shared by every container on the host: one container's
+# cleanup must not remove a parent that another is creating its cgroup or state in. flock(1) on
+# the directory above STATE_ROOT, which the script never removes, serialises these short steps.
+lock_shared() {
+  ((!DRY_RUN)) || return 0
+  local above=${STATE_ROOT%/*}
+  above=${above:-/}
+  [[ -d $above ]] || mkdir -p -- "$above"
+  exec {LOCK_FD}<"$above"
+  flock "$LOCK_FD" || die "could not lock $above"
+}
+
+unlock_shared() {
+  if [[ -n $LOCK_FD ]]; then exec {LOCK_FD}<&-; fi
+  LOCK_FD=
+}
+
+# debug_pause STEP: with UNSHARED_DEBUG_PAUSE=STEP, the script stops itself (SIGSTOP) at that
+# step, so that a test can SIGKILL it there. Steps: after-cgroup (the cgroups exist), after-mounts
+# (the container has made its mounts and entered its rootfs; nothing recorded yet), after-start
+# (pid and state.json written).
+debug_pause() {
+  if [[ ${UNSHARED_DEBUG_PAUSE-} == "$1" ]]; then
+    say "debug: paused $1 (pid $$); continue with: kill -CONT $$"
+    kill -STOP "$$"
+  fi
 }
 
 # --- Preflight: fail early, and say what to install --------------------------------------------
@@ -208,6 +533,10 @@ preflight() {
   require_tool ln coreutils coreutils coreutils
   require_tool rm coreutils coreutils coreutils
   require_tool sleep coreutils coreutils coreutils
+  require_tool setsid util-linux util-linux-misc util-linux
+  require_tool nsenter util-linux util-linux-misc util-linux
+  require_tool tail coreutils coreutils coreutils
+  require_tool flock util-linux flock util-linux
   if ((${#MISSING_TOOLS[@]})); then
     say "error: missing tools; install the package named for your distribution:"
     printf '  %s\n' "${MISSING_TOOLS[@]}" >&2
@@ -216,6 +545,7 @@ preflight() {
   # The script runs itself again inside the new namespaces, so it must be a file.
   [[ $0 == /* ]] && SELF=$0 || SELF=$PWD/$0
   [[ -f $SELF ]] || die "run this script from a file, not from a pipe ($0 is not a file)"
+  [[ $VERB == run || $VERB == start ]] || return 0
   [[ -d $ROOTFS_DIR ]] || die "rootfs.dir: $ROOTFS_DIR is not a directory"
 }
 
@@ -249,6 +579,7 @@ cgroup_detect() {
   fi
   cgroup_want memory required "${roots[memory]-}"
   cgroup_want cpu required "${roots[cpu]-}"
+  cgroup_want cpuacct optional "${roots[cpuacct]-}"
   cgroup_want pids required "${roots[pids]-}"
 }
 
@@ -271,28 +602,23 @@ cgroup_want() {
   CGROUP_BASES+=("$3")
 }
 
-# Creates the container's cgroup in every hierarchy, with one mkdir for all of them. An existing
-# leaf means a container of this name is running (or was killed before it could clean up).
-# Another container's cleanup may remove an empty parent just before our mkdir: that is retried.
+# Creates the container's cgroup in every hierarchy. The first leaf directory doubles as a lock:
+# if it exists, a container of this name exists. The shared lock keeps another container's
+# cleanup from removing an empty parent between our two mkdirs.
 cgroup_create() {
-  local dir missing
-  for dir in "${CGROUP_DIRS[@]}"; do
-    [[ ! -d $dir ]] || die "container $CONTAINER_NAME is already running: $dir exists (if it is not running, rmdir it)"
-  done
-  for _ in 1 2 3; do
-    missing=()
-    for dir in "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"; do
-      [[ -d $dir ]] || missing+=("$dir")
-    done
-    if ((${#missing[@]})); then act mkdir -p -- "${missing[@]}"; fi
-    if ((CGROUP_VERSION == 2)); then cgroup_enable_controllers; fi
-    if act mkdir -- "${CGROUP_DIRS[@]}" 2>/dev/null; then
-      record cgroups
-      return 0
-    fi
-    [[ ! -d ${CGROUP_DIRS[0]} ]] || die "container $CONTAINER_NAME started twice at the same moment"
-  done
-  die "could not create the cgroup ${CGROUP_DIRS[*]}"
+  local dir
+  lock_shared
+  act mkdir -p -- "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"
+  if ((CGROUP_VERSION == 2)); then cgroup_enable_controllers; fi
+  if ! act mkdir -- "${CGROUP_DIRS[0]}" 2>/dev/null; then
+    unlock_shared
+    [[ -d ${CGROUP_DIRS[0]} ]] || die "could not create the cgroup ${CGROUP_DIRS[0]}"
+    if find_init; then die "container $CONTAINER_NAME is already running (pid $INIT_PID)"; fi
+    die "container $CONTAINER_NAME already exists, stopped (${CGROUP_DIRS[0]}); remove it first: $SCRIPT_NAME rm"
+  fi
+  unlock_shared
+  for dir in "${CGROUP_DIRS[@]}"; do record cgroup "$dir"; done
+  if ((${#CGROUP_DIRS[@]} > 1)); then act mkdir -p -- "${CGROUP_DIRS[@]:1}"; fi
 }
 
 # cgroup v2 only lets a cgroup use the controllers its parent enabled in cgroup.subtree_control,
@@ -336,40 +662,51 @@ cgroup_apply_limits() {
   fi
 }
 
-# Removes the container's cgroup directories, and the levels of CGROUP_PARENT that no other
-# container uses, with one rmdir. Processes still inside (a pid namespace is torn down
-# asynchronously) are killed, and the removal retried.
-cgroup_remove_all() {
-  local dirs=() dir base parent pid
-  for base in "${CGROUP_BASES[@]}"; do
-    parent=$CGROUP_PARENT
-    while :; do
-      dirs+=("$base/$parent")
-      [[ $parent == */* ]] || break
-      parent=${parent%/*}
-    done
-  done
+# Kills every process in one of the container's cgroups, and waits until it is empty (at most
+# 5 seconds). cgroup v2 has cgroup.kill; on v1, new processes forked meanwhile need more rounds.
+cgroup_kill() {
+  local dir=$1 pids
   if ((DRY_RUN)); then
-    act rmdir -- "${CGROUP_DIRS[@]}" "${dirs[@]}"
+    if [[ -f $dir/cgroup.kill ]]; then write_value 1 "$dir/cgroup.kill"; else act kill -KILL '<every pid in cgroup.procs>'; fi
     return 0
   fi
   for _ in {1..100}; do
-    rmdir -- "${CGROUP_DIRS[@]}" "${dirs[@]}" 2>/dev/null || true
-    local busy=()
-    for dir in "${CGROUP_DIRS[@]}"; do
-      [[ ! -d $dir ]] || busy+=("$dir")
-    done
-    ((${#busy[@]})) || return 0
-    for dir in "${busy[@]}"; do
-      if [[ -f $dir/cgroup.kill ]]; then
-        printf 1 >"$dir/cgroup.kill" 2>/dev/null || true
-      else
-        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/cgroup.procs"
-      fi
-    done
+    mapfile -t pids 2>/dev/null <"$dir/cgroup.procs" || return 0
+    ((${#pids[@]})) || return 0
+    if [[ -f $dir/cgroup.kill ]]; then
+      printf 1 >"$dir/cgroup.kill" 2>/dev/null || true
+    else
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
     sleep 0.05
   done
-  say "warning: could not remove the cgroups ${busy[*]}"
+  return 1
+}
+
+# Removes one of the container's cgroup directories. Processes still inside (the pid namespace
+# is torn down asynchronously) are killed first; empty parent levels go too, under the shared
+# lock, so the last container under CGROUP_PARENT leaves nothing behind.
+cgroup_remove() {
+  local dir=$1 base=${1%/"$CGROUP_PARENT"/"$CONTAINER_NAME"} parent=$CGROUP_PARENT
+  if ((DRY_RUN)); then
+    act rmdir -- "$dir"
+    return 0
+  fi
+  for _ in {1..100}; do
+    [[ -d $dir ]] || break
+    rmdir -- "$dir" 2>/dev/null && break
+    cgroup_kill "$dir" || true
+    sleep 0.05
+  done
+  lock_shared
+  while rmdir -- "$base/$parent" 2>/dev/null && [[ $parent == */* ]]; do
+    parent=${parent%/*}
+  done
+  unlock_shared
+  [[ ! -d $dir ]] || {
+    say "warning: could not remove the cgroup $dir"
+    return 1
+  }
 }
 
 # --- The root filesystem ----------------------------------------------------------------------
@@ -468,9 +805,10 @@ set_rlimit() {
   if [[ $3 != "$4" ]]; then act ulimit -S "$2" "$3" || die "rlimits.$1: the kernel refused $3"; fi
 }
 
-# Replaces this shell with the container's process; the `exec` verb ends the same way. Run
-# after pivot_root, it sets the rlimits, then runs the host's setpriv (through the host's
-# loader, as open_host_tools found them) to drop capabilities, set no_new_privs and switch to
+# Replaces this shell with the container's process; the `exec` verb ends the same way (there
+# EXEC_VIA is nsenter, which enters the running container first, EXTRA_ENV holds exec's -e
+# pairs and EXEC_WORKDIR its -w). Run after pivot_root, it sets the rlimits, then runs the
+# host's setpriv (through the host's loader, as open_host_tools found them) to drop capabilities, set no_new_privs and switch to
 # the container's user, and setpriv runs a fresh host bash that closes every descriptor but
 # stdin, stdout and stderr (the host's directories among them), leaves only the spec's
 # environment, enters the workdir and execs the command. Values reach that last bash as
@@ -479,6 +817,7 @@ exec_command() {
   local env=(
     PATH=/usr/sbin:/usr/bin:/sbin:/bin
   ) last_stage
+  env+=("${EXTRA_ENV[@]}")
   read -r -d '' last_stage <<'LAST_STAGE' || true
 for fd in /proc/self/fd/*; do
   fd=${fd##*/}
@@ -500,8 +839,8 @@ if [[ $1 != */* ]] && ! type -P -- "$1" >/dev/null; then
 fi
 exec -- "$@"
 LAST_STAGE
-  act exec -c "${HOST_LOADER[@]}" "$HOST_SETPRIV" '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap' --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
-    "${HOST_LOADER[@]}" "$HOST_BASH" -c "$last_stage" "$SCRIPT_NAME" "$CONTAINER_WORKDIR" "${env[@]}" -- "$@"
+  act exec -c "${EXEC_VIA[@]}" "${HOST_LOADER[@]}" "$HOST_SETPRIV" '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap' --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
+    "${HOST_LOADER[@]}" "$HOST_BASH" -c "$last_stage" "$SCRIPT_NAME" "${EXEC_WORKDIR:-$CONTAINER_WORKDIR}" "${env[@]}" -- "$@"
 }
 
 # --- Hardening: mount targets, masked and read-only paths, the host's tools -------------------
@@ -591,9 +930,11 @@ open_host_tools() {
     esac
   done </proc/self/maps
   [[ -n $loader ]] || die "cannot find bash's dynamic loader in /proc/self/maps (a static bash is not supported)"
-  check_target "$rootfs" /etc/ld.so.preload 'the rootfs'
-  if [[ -e $rootfs/etc/ld.so.preload ]]; then
-    act mount --bind -o ro -- /dev/null "$rootfs/etc/ld.so.preload"
+  if [[ -n $rootfs ]]; then
+    check_target "$rootfs" /etc/ld.so.preload 'the rootfs'
+    if [[ -e $rootfs/etc/ld.so.preload ]]; then
+      act mount --bind -o ro -- /dev/null "$rootfs/etc/ld.so.preload"
+    fi
   fi
   for path in "${!seen[@]}"; do
     host_path "$path/."
@@ -612,30 +953,133 @@ open_host_tools() {
 
 # --- Running the container ---------------------------------------------------------------------
 
-CONTAINER_PID=     # unshare(1), our child; the container's init is its child
-CONTAINER_STATUS=0 # the container command's exit status
+CONTAINER_PID=      # unshare(1), our child; the container's init is its child
+CONTAINER_STATUS=0  # the container command's exit status
+LAUNCHED_COMMAND=() # the command the container runs
 
+# run and start: everything up to a running container.
+create_container() {
+  install_traps
+  cgroup_detect
+  cgroup_create
+  debug_pause after-cgroup
+  state_create
+  prepare_rootfs
+  network_setup
+  if [[ $VERB == start ]]; then
+    launch_container detached
+    detach_container
+  else
+    launch_container foreground
+    wait_container
+  fi
+}
+
+# launch_container foreground|detached
 launch_container() {
-  local command=("${CONTAINER_COMMAND[@]}")
-  if ((${#COMMAND_OVERRIDE[@]})); then command=("${COMMAND_OVERRIDE[@]}"); fi
+  local mode=$1 unshare
+  LAUNCHED_COMMAND=("${CONTAINER_COMMAND[@]}")
+  if ((${#COMMAND_OVERRIDE[@]})); then LAUNCHED_COMMAND=("${COMMAND_OVERRIDE[@]}"); fi
+  local init_args=(__container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${LAUNCHED_COMMAND[@]}")
   if ((DRY_RUN)); then
     cgroup_join
-    act "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" __container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${command[@]}"
+    if [[ $mode == detached ]]; then
+      printf '%s\n' "# detached: stdin from /dev/null, stdout and stderr to $(quote_word "$STATE_DIR/log")"
+      act setsid "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+    else
+      act "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+    fi
     printf '%s\n' "# inside the new namespaces:"
-    container_init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${command[@]}"
+    container_init "${init_args[@]:1}"
+    state_write "$mode"
     return 0
   fi
+  unshare=$(type -P unshare)
   # The subshell joins the cgroups, then becomes unshare with an empty environment: nothing of
-  # ours leaks into the container. Its stdin is the script's (not /dev/null, bash's default for
-  # background jobs), so interactive commands work. In bridge mode it first enters the
-  # container's prepared network namespace (NETNS_ENTER).
-  (
-    cgroup_join
-    exec -c "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" __container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${command[@]}"
-  ) <&0 &
+  # ours leaks into the container. In bridge mode it first enters the container's prepared
+  # network namespace (NETNS_ENTER).
+  if [[ $mode == detached ]]; then
+    # A new session: no terminal, so no hangup or Ctrl-C reaches the container. (The subshell
+    # is no process group leader, so setsid execs unshare in place instead of forking.) Its
+    # output goes to the log file directly: no process of ours stays to copy it.
+    (
+      cgroup_join
+      close_other_fds
+      exec -c setsid "${NETNS_ENTER[@]}" "$unshare" "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+    ) </dev/null >>"$STATE_DIR/log" 2>&1 &
+  else
+    # Its stdin is the script's (not /dev/null, bash's default for background jobs), so
+    # interactive commands work.
+    (
+      cgroup_join
+      exec -c "${NETNS_ENTER[@]}" "$unshare" "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+    ) <&0 &
+  fi
   CONTAINER_PID=$!
+  if wait_until_started; then
+    debug_pause after-mounts
+    state_write "$mode"
+    debug_pause after-start
+  fi
+}
+
+# unshare outlives a detached start: it must not hold the caller's descriptors open (a pipe of
+# an ssh session or of a test runner would then never see end-of-file).
+close_other_fds() {
+  local fd
+  for fd in /proc/self/fd/*; do
+    fd=${fd##*/}
+    if ((fd > 2)); then exec {fd}>&-; fi
+  done
+}
+
+# Waits until the container's init has entered its rootfs (its root is no longer ours: the
+# mounts are made and pivot_root is done), or until unshare has exited. Sets INIT_PID.
+wait_until_started() {
+  local tick init
+  for ((tick = 0; tick < 600; tick++)); do
+    init=
+    read -r init _ 2>/dev/null <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" || true
+    if [[ -n $init && -e /proc/$init/root && ! /proc/$init/root -ef / ]]; then
+      INIT_PID=$init
+      return 0
+    fi
+    if ! process_alive "$CONTAINER_PID"; then
+      wait "$CONTAINER_PID" || CONTAINER_STATUS=$?
+      CONTAINER_PID=
+      return 1
+    fi
+    sleep 0.05
+  done
+  die "the container did not enter its rootfs within 30 seconds"
+}
+
+# run: the container's exit status becomes the script's; the EXIT trap cleans up.
+wait_container() {
+  [[ -n $CONTAINER_PID ]] || return 0
   wait "$CONTAINER_PID" || CONTAINER_STATUS=$?
   CONTAINER_PID=
+}
+
+# start: leave the container running, and everything it needs in place.
+detach_container() {
+  if ((DRY_RUN)); then
+    UNDO=()
+    return 0
+  fi
+  if [[ -z $CONTAINER_PID ]]; then
+    if ((CONTAINER_STATUS == 125)); then
+      say "error: the container failed to start; its output:"
+      tail -n 20 -- "$STATE_DIR/log" >&2 || true
+      exit 125
+    fi
+    say "container $CONTAINER_NAME exited at once, with status $CONTAINER_STATUS; its output: $SCRIPT_NAME logs"
+  else
+    say "started container $CONTAINER_NAME (pid $INIT_PID); output: $STATE_DIR/log"
+  fi
+  UNDO=()
+  CONTAINER_PID=
+  CONTAINER_STATUS=0
 }
 
 # stop_container SIGNAL: sends SIGNAL to the container's init, waits up to STOP_TIMEOUT seconds
@@ -644,7 +1088,7 @@ stop_container() {
   [[ -n $CONTAINER_PID ]] || return 0
   local init_pid='' tick
   if [[ $1 != KILL ]]; then
-    read -r init_pid _ <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" 2>/dev/null || true
+    read -r init_pid _ 2>/dev/null <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" || true
   fi
   if [[ -n $init_pid ]] && kill -s "$1" "$init_pid" 2>/dev/null; then
     for ((tick = 0; tick < STOP_TIMEOUT * 10; tick++)); do
@@ -657,30 +1101,335 @@ stop_container() {
   CONTAINER_PID=
 }
 
+# --- exec: a command in the running container ------------------------------------------------
+
+EXEC_VIA=()  # exec: nsenter and its options, which enter the container before the command
+EXTRA_ENV=() # exec: NAME=VALUE pairs from -e, set after the spec's env
+
+# Joins the container's cgroups, then runs this script again with an empty environment (as
+# unshare does for the main process), which ends in the same exec_command.
+verb_exec() {
+  find_init || die "container $CONTAINER_NAME is not running"
+  local workdir=${EXEC_WORKDIR:-$CONTAINER_WORKDIR}
+  check_container_dir "$INIT_PID" "$workdir"
+  cgroup_join
+  if ((DRY_RUN)); then
+    act exec -c "$BASH" "$SELF" __exec-enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
+    printf '%s\n' "# then:"
+    exec_enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
+    return 0
+  fi
+  exec -c "$BASH" "$SELF" __exec-enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
+}
+
+# exec_enter HOST_PATH PID WORKDIR [NAME=VALUE...] -- COMMAND [ARG...]
+# nsenter joins every namespace of the main process PID that differs from ours and takes its
+# root; the working directory is opened through that root, before nsenter leaves the host.
+# After the mount namespace the host's files are out of reach: nothing after nsenter needs them.
+exec_enter() {
+  PATH=$1
+  local pid=$2 workdir=$3 nsenter
+  shift 3
+  while [[ $1 != -- ]]; do
+    EXTRA_ENV+=("$1")
+    shift
+  done
+  shift
+  nsenter=$(type -P nsenter) || die "nsenter not found"
+  # The host's setpriv drops the container's capabilities after nsenter, as for the main
+  # process; the container's loader configuration must not reach that privileged host tool.
+  # (The main process masks an /etc/ld.so.preload of the rootfs; one made since is refused.)
+  if [[ -e /proc/$pid/root/etc/ld.so.preload && ! -c /proc/$pid/root/etc/ld.so.preload ]]; then
+    die "exec: the container has an /etc/ld.so.preload, which the host tools exec uses would load; refusing"
+  fi
+  open_host_tools ''
+  EXEC_VIA=("$nsenter" --target "$pid" --all --root --)
+  EXEC_WORKDIR=$workdir
+  exec_command "$@"
+}
+
+# check_container_dir PID DIR: DIR is a directory in the container, reached without symbolic
+# links (through /proc/PID/root, the host would resolve an absolute link on its own root).
+check_container_dir() {
+  local root=/proc/$1/root rest=${2#/} part prefix=''
+  while [[ -n $rest ]]; do
+    part=${rest%%/*}
+    rest=${rest#"$part"}
+    rest=${rest#/}
+    [[ -n $part ]] || continue
+    prefix+=/$part
+    [[ ! -L $root$prefix ]] || die "exec: $prefix is a symbolic link in the container; use the path it points to"
+  done
+  [[ -d $root$2 ]] || die "exec: $2 is not a directory in the container"
+}
+
+# --- stop, kill and rm ----------------------------------------------------------------------
+
+# SIGTERM to the main process; after the timeout, SIGKILL to every process in the cgroup. The
+# init of a pid namespace gets only the signals it has a handler for, so without one SIGTERM
+# does nothing and the SIGKILL ends it (and with it the whole pid namespace).
+verb_stop() {
+  local time=${STOP_TIME:-$STOP_TIMEOUT} tick dir
+  if find_init; then
+    act kill -s TERM "$INIT_PID" 2>/dev/null || true
+    if ((!DRY_RUN)); then
+      for ((tick = 0; tick < time * 10; tick++)); do
+        process_alive "$INIT_PID" || break
+        sleep 0.1
+      done
+    fi
+  fi
+  for dir in "${CGROUP_DIRS[@]}"; do
+    [[ -d $dir ]] || continue
+    cgroup_kill "$dir" || die "could not kill every process in $dir"
+  done
+}
+
+verb_kill() {
+  find_init || die "container $CONTAINER_NAME is not running"
+  act kill -s "${SIGNAL:-KILL}" "$INIT_PID"
+}
+
+# Removes everything the container made, found from its name: its processes (a running
+# container only with --force), its cgroups, its state directory. Its mounts live in its own
+# mount namespace and vanish with its last process. Removing an absent container succeeds.
+verb_rm() {
+  local dir failed=0
+  if find_init && ((!FORCE)); then
+    die "container $CONTAINER_NAME is running (pid $INIT_PID): stop it first, or use: $SCRIPT_NAME rm --force"
+  fi
+  for dir in "${CGROUP_DIRS[@]}"; do
+    cgroup_remove "$dir" || failed=1
+  done
+  state_remove
+  ((!failed)) || die "some of the container's cgroups could not be removed"
+}
+
+# --- status, ps, logs -------------------------------------------------------------------------
+
+# running (the main process lives), stopped (its cgroup or state is left), or absent.
+verb_status() {
+  local status=absent started='' uptime='' mode
+  if find_init; then
+    status=running
+    started=$(state_field startedAt)
+  elif [[ -d $STATE_DIR || -d ${CGROUP_DIRS[0]-/nonexistent} ]]; then
+    status=stopped
+  fi
+  mode=$(state_field mode)
+  if [[ -n $started ]]; then
+    printf -v uptime '%(%s)T' -1
+    uptime=$((uptime - started))
+  fi
+  if ((JSON)); then
+    printf '{"name": "%s", "status": "%s", "pid": %s, "uptimeSeconds": %s, "mode": %s, "stateDir": %s}\n' \
+      "$CONTAINER_NAME" "$status" "${INIT_PID:-null}" "${uptime:-null}" \
+      "$(if [[ -n $mode ]]; then json_string "$mode"; else printf null; fi)" "$(json_string "$STATE_DIR")"
+  else
+    printf '%-8s %s\n' name "$CONTAINER_NAME" status "$status"
+    if [[ -n $INIT_PID ]]; then printf '%-8s %s\n' pid "$INIT_PID"; fi
+    if [[ -n $uptime ]]; then printf '%-8s %s\n' uptime "$(format_duration "$uptime")"; fi
+    if [[ -n $mode ]]; then printf '%-8s %s\n' mode "$mode"; fi
+    printf '%-8s %s\n' state "$STATE_DIR"
+  fi
+  [[ $status == running ]] || exit 3
+}
+
+# format_duration SECONDS: 1h2m3s
+format_duration() {
+  local s=$1 out=''
+  if ((s >= 86400)); then out+=$((s / 86400))d; fi
+  if ((s >= 3600)); then out+=$((s % 86400 / 3600))h; fi
+  if ((s >= 60)); then out+=$((s % 3600 / 60))m; fi
+  printf '%s%ss' "$out" $((s % 60))
+}
+
+# The processes of the container's cgroup that are in its pid namespace (not unshare, nor the
+# nsenter of an exec, which stay outside): host pid, pid inside, command line.
+verb_ps() {
+  local procs=() pid line cpid args=()
+  [[ -n ${CGROUP_DIRS[0]-} && -r ${CGROUP_DIRS[0]}/cgroup.procs ]] || die "container $CONTAINER_NAME does not exist"
+  find_init || true
+  mapfile -t procs 2>/dev/null <"${CGROUP_DIRS[0]}/cgroup.procs" || true
+  printf '%-8s %-8s %s\n' PID CPID COMMAND
+  for pid in "${procs[@]}"; do
+    if [[ -n $INIT_PID && ! /proc/$pid/ns/pid -ef /proc/$INIT_PID/ns/pid ]]; then continue; fi
+    cpid=$pid
+    while read -r line; do
+      if [[ $line == NSpid:* ]]; then cpid=${line##*[[:space:]]}; fi
+    done 2>/dev/null <"/proc/$pid/status" || continue
+    mapfile -d '' -t args 2>/dev/null <"/proc/$pid/cmdline" || continue
+    printf '%-8s %-8s %s\n' "$pid" "$cpid" "${args[*]}"
+  done
+}
+
+verb_logs() {
+  local log=$STATE_DIR/log
+  [[ -f $log ]] || die "container $CONTAINER_NAME has no log: only a container made with 'start' keeps one"
+  if ((FOLLOW)) && find_init; then
+    exec tail -n +1 -f --pid="$INIT_PID" -- "$log"
+  fi
+  exec tail -n +1 -- "$log"
+}
+
+# --- stats: use and limits, the same units on cgroup v1 and v2 --------------------------------
+#
+# Bytes, microseconds and counts. v2 reads memory.current, memory.peak, memory.max,
+# memory.events, cpu.stat, cpu.max; v1 reads memory.usage_in_bytes, memory.max_usage_in_bytes,
+# memory.limit_in_bytes, memory.oom_control, cpuacct.usage and cpu.stat (nanoseconds, divided
+# by 1000), cpu.cfs_quota_us and cpu.cfs_period_us. pids.current and pids.max are in both.
+# A value the host does not offer is null.
+
+declare -A STAT=()
+
+verb_stats() {
+  [[ -n ${CGROUP_DIRS[0]-} && -d ${CGROUP_DIRS[0]} ]] || die "container $CONTAINER_NAME does not exist"
+  local memory_dir=${CGROUP_DIR[memory]-} cpu_dir=${CGROUP_DIR[cpu]-} pids_dir=${CGROUP_DIR[pids]-} quota='' period=''
+  STAT=()
+  if ((CGROUP_VERSION == 2)); then
+    cpu_dir=${CGROUP_DIRS[0]} # cpu.stat is in every v2 cgroup
+    stat_file memory_current "$memory_dir/memory.current"
+    stat_file memory_peak "$memory_dir/memory.peak"
+    stat_file memory_limit "$memory_dir/memory.max"
+    stat_key memory_oom_kills "$memory_dir/memory.events" oom_kill
+    stat_key cpu_usage "$cpu_dir/cpu.stat" usage_usec
+    stat_key cpu_throttled "$cpu_dir/cpu.stat" throttled_usec
+    stat_key cpu_periods "$cpu_dir/cpu.stat" nr_periods
+    stat_key cpu_throttled_periods "$cpu_dir/cpu.stat" nr_throttled
+    if [[ -r $cpu/cpu.max ]]; then read -r quota period <"$cpu_dir/cpu.max" || true; fi
+  else
+    stat_file memory_current "$memory_dir/memory.usage_in_bytes"
+    stat_file memory_peak "$memory_dir/memory.max_usage_in_bytes"
+    stat_file memory_limit "$memory_dir/memory.limit_in_bytes"
+    stat_key memory_oom_kills "$memory_dir/memory.oom_control" oom_kill
+    # v1 without a limit reports the largest page-aligned number, not 'max'.
+    if [[ -n ${STAT[memory_limit]} ]] && ((STAT[memory_limit] >= 1 << 62)); then STAT[memory_limit]=; fi
+    stat_file cpu_usage "${CGROUP_DIR[cpuacct]-}/cpuacct.usage"
+    stat_key cpu_throttled "$cpu_dir/cpu.stat" throttled_time
+    stat_key cpu_periods "$cpu_dir/cpu.stat" nr_periods
+    stat_key cpu_throttled_periods "$cpu_dir/cpu.stat" nr_throttled
+    stat_nanoseconds_to_microseconds cpu_usage cpu_throttled
+    if [[ -n $cpu_dir && -r $cpu_dir/cpu.cfs_quota_us ]]; then
+      read -r quota <"$cpu_dir/cpu.cfs_quota_us" || true
+      read -r period <"$cpu_dir/cpu.cfs_period_us" || true
+    fi
+  fi
+  stat_file pids_current "$pids_dir/pids.current"
+  stat_file pids_limit "$pids_dir/pids.max"
+  # The limit as a number of CPUs with two decimals (quota -1 on v1 and max on v2: none).
+  STAT[cpu_limit]=
+  if [[ $quota =~ ^[0-9]+$ && $period =~ ^[1-9][0-9]*$ ]]; then
+    local hundredths=$((quota * 100 / period))
+    printf -v 'STAT[cpu_limit]' '%d.%02d' $((hundredths / 100)) $((hundredths % 100))
+  fi
+  if ((JSON)); then stats_json; else stats_text; fi
+}
+
+# stat_file KEY FILE: a number from the first word of FILE; 'max' and missing files are null.
+stat_file() {
+  local value=''
+  if [[ -r $2 ]]; then read -r value _ 2>/dev/null <"$2" || true; fi
+  [[ $value =~ ^[0-9]+$ ]] || value=
+  STAT[$1]=$value
+}
+
+# stat_key KEY FILE NAME: the number after NAME in a file of 'name value' lines.
+stat_key() {
+  local name value
+  STAT[$1]=
+  [[ -r $2 ]] || return 0
+  while read -r name value _; do
+    if [[ $name == "$3" && $value =~ ^[0-9]+$ ]]; then STAT[$1]=$value; fi
+  done 2>/dev/null <"$2" || true
+}
+
+stat_nanoseconds_to_microseconds() {
+  local key
+  for key; do
+    if [[ -n ${STAT[$key]} ]]; then STAT[$key]=$((STAT[$key] / 1000)); fi
+  done
+}
+
+stats_json() {
+  local key
+  for key in "${!STAT[@]}"; do STAT[$key]=${STAT[$key]:-null}; done
+  printf '{"name": "%s", "cgroupVersion": %s,\n' "$CONTAINER_NAME" "$CGROUP_VERSION"
+  printf ' "memory": {"currentBytes": %s, "peakBytes": %s, "limitBytes": %s, "oomKills": %s},\n' \
+    "${STAT[memory_current]}" "${STAT[memory_peak]}" "${STAT[memory_limit]}" "${STAT[memory_oom_kills]}"
+  printf ' "cpu": {"usageUsec": %s, "throttledUsec": %s, "periods": %s, "throttledPeriods": %s, "limitCpus": %s},\n' \
+    "${STAT[cpu_usage]}" "${STAT[cpu_throttled]}" "${STAT[cpu_periods]}" "${STAT[cpu_throttled_periods]}" "${STAT[cpu_limit]}"
+  printf ' "pids": {"current": %s, "limit": %s}' "${STAT[pids_current]}" "${STAT[pids_limit]}"
+  printf '}\n'
+}
+
+stats_text() {
+  printf '%-7s current %s  peak %s  limit %s  oom-kills %s\n' memory \
+    "$(format_bytes "${STAT[memory_current]}")" "$(format_bytes "${STAT[memory_peak]}")" \
+    "$(format_bytes "${STAT[memory_limit]}" unlimited)" "${STAT[memory_oom_kills]:--}"
+  printf '%-7s usage %s  throttled %s in %s of %s periods  limit %s\n' cpu \
+    "$(format_usec "${STAT[cpu_usage]}")" "$(format_usec "${STAT[cpu_throttled]}")" \
+    "${STAT[cpu_throttled_periods]:--}" "${STAT[cpu_periods]:--}" "${STAT[cpu_limit]:-unlimited}${STAT[cpu_limit]:+ CPUs}"
+  printf '%-7s current %s  limit %s\n' pids "${STAT[pids_current]:--}" "${STAT[pids_limit]:-unlimited}"
+}
+
+# format_bytes BYTES [EMPTY]: 1.5MiB; EMPTY (default -) when there is no value.
+format_bytes() {
+  [[ -n $1 ]] || {
+    printf '%s' "${2:--}"
+    return 0
+  }
+  local value=$1 unit=0 units=(B KiB MiB GiB TiB PiB EiB)
+  while ((value >= 1024 * 1024 && unit < 5)); do
+    value=$((value / 1024))
+    unit=$((unit + 1))
+  done
+  if ((value >= 1024)); then
+    printf '%d.%d%s' $((value / 1024)) $((value % 1024 * 10 / 1024)) "${units[unit + 1]}"
+  else
+    printf '%d%s' "$value" "${units[unit]}"
+  fi
+}
+
+# format_usec MICROSECONDS: 1.234s
+format_usec() {
+  [[ -n $1 ]] || {
+    printf -
+    return 0
+  }
+  printf '%d.%03ds' $(($1 / 1000000)) $(($1 % 1000000 / 1000))
+}
+
 # --- Entry point ------------------------------------------------------------------------------
 
 main() {
   parse_arguments "$@"
-  if [[ $VERB == help ]]; then
-    usage
+  if ((HELP)); then
+    usage "${VERB_GIVEN:+$VERB}"
     return 0
   fi
   preflight
-  install_traps
-  cgroup_detect
-  cgroup_create
-  prepare_rootfs
-  network_setup
-  launch_container
+  case $VERB in
+    run | start) create_container ;;
+    *)
+      cgroup_detect
+      "verb_$VERB"
+      ;;
+  esac
 }
 
-if [[ ${1-} == __container-init ]]; then
-  shift
-  # A step that fails before the container's command starts is the script's own failure.
-  set -E
-  trap 'exit 125' ERR
-  container_init "$@"
-fi
+case ${1-} in
+  __container-init)
+    shift
+    # A step that fails before the container's command starts is the script's own failure.
+    set -E
+    trap 'exit 125' ERR
+    container_init "$@"
+    ;;
+  __exec-enter)
+    shift
+    exec_enter "$@"
+    ;;
+esac
 main "$@"
 # The container's exit status becomes the script's; the EXIT trap cleans up either way.
 if ((CONTAINER_STATUS != 0)); then exit "$CONTAINER_STATUS"; fi

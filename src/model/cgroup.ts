@@ -17,10 +17,10 @@ export interface CgroupWrite {
   why: string;
 }
 
-export type CgroupController = 'memory' | 'cpu' | 'pids' | 'io';
+export type CgroupController = 'memory' | 'cpu' | 'cpuacct' | 'pids' | 'io';
 
 /** The v1 hierarchy calls the io controller blkio. */
-export const V1_HIERARCHY: Record<CgroupController, string> = { memory: 'memory', cpu: 'cpu', pids: 'pids', io: 'blkio' };
+export const V1_HIERARCHY: Record<CgroupController, string> = { memory: 'memory', cpu: 'cpu', cpuacct: 'cpuacct', pids: 'pids', io: 'blkio' };
 
 /**
  * cgroup v2 cpu.weight (1..10000) from v1 cpu.shares (2..262144), as crun documents it:
@@ -112,15 +112,19 @@ export function cgroupV1Writes(limits: LimitsSpec): CgroupWrite[] {
   return writes;
 }
 
+/** Controllers asked for even without a limit: they measure the container (`stats`) and find
+ * every process in it (`stop`, `rm`). cpuacct exists on cgroup v1 only, where it counts CPU
+ * time; a v2 host counts it in every cgroup's cpu.stat, and the script skips cpuacct there. */
+export const MEASURING_CONTROLLERS: CgroupController[] = ['memory', 'pids', 'cpuacct'];
+
 /**
  * Controllers the container's cgroup lives in. Those with a limit are required (the script
- * stops if the host lacks them); memory and pids are always asked for, so that the container
- * can be measured and every process in it found and killed.
+ * stops if the host lacks them); the measuring ones are always asked for, and optional.
  */
 export function cgroupControllers(limits: LimitsSpec): { name: CgroupController; required: boolean }[] {
   const limited = new Set(cgroupV2Writes(limits).map((w) => w.controller));
-  const all: CgroupController[] = ['memory', 'cpu', 'pids', 'io'];
+  const all: CgroupController[] = ['memory', 'cpu', 'cpuacct', 'pids', 'io'];
   return all
-    .filter((c) => limited.has(c) || c === 'memory' || c === 'pids')
+    .filter((c) => limited.has(c) || MEASURING_CONTROLLERS.includes(c))
     .map((name) => ({ name, required: limited.has(name) }));
 }

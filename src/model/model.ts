@@ -2,7 +2,7 @@
  * The resolved plan of a container: every decision taken, every value converted, every name
  * derived. Plain data, no shell syntax: the templates only place these values.
  */
-import { CGROUP_PARENT_ERE, DEFAULT_PATH, type ContainerSpec, type Namespace } from '../spec/schema.js';
+import { CGROUP_PARENT_ERE, DEFAULT_PATH, ENV_NAME_ERE, RESERVED_ENV_NAMES, type ContainerSpec, type Namespace } from '../spec/schema.js';
 import { parseSize } from '../spec/units.js';
 import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
 import { MASKED_PROC_PATHS, MASKED_SYSFS_PATHS, READONLY_PROC_PATHS, resolveSecurity, type SecurityModel } from './security.js';
@@ -61,9 +61,15 @@ export interface ContainerModel {
   stopTimeout: number;
   /** network: the mode, the bridge plan, the container's /etc/hosts and /etc/resolv.conf. */
   network: NetworkModel;
-  /** The script keeps files under UNSHARED_STATE_DIR (a tarball's rootfs, network files, leases). */
-  usesStateDir: boolean;
+  /** Where the per-container state directories live; UNSHARED_STATE_DIR overrides it. */
+  stateRoot: string;
+  /** `exec -e NAME=VALUE` is checked at run time against the spec's own rules for env names. */
+  envNamePattern: string;
+  reservedEnvNames: string[];
 }
+
+/** The default root of the state directories: one per container, on the host's tmpfs. */
+export const DEFAULT_STATE_ROOT = '/run/unshared';
 
 const NAMESPACE_FLAGS: Record<Namespace, string> = {
   pid: '--pid', net: '--net', mount: '--mount', uts: '--uts', ipc: '--ipc', user: '--user', cgroup: '--cgroup', time: '--time',
@@ -154,6 +160,8 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     }),
     stopTimeout: spec.stopTimeout,
     network,
-    usesStateDir: 'tar' in rootfs || network.files || network.bridge !== null,
+    stateRoot: DEFAULT_STATE_ROOT,
+    envNamePattern: ENV_NAME_ERE,
+    reservedEnvNames: [...RESERVED_ENV_NAMES],
   };
 }

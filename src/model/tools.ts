@@ -24,10 +24,12 @@ const TOOLS: Record<string, Omit<Tool, 'name'>> = {
   rm: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   touch: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   sleep: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  nsenter: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  setsid: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
+  flock: { debian: 'util-linux', alpine: 'flock', rhel: 'util-linux' },
+  tail: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   tar: { debian: 'tar', alpine: 'tar', rhel: 'tar' },
   ip: { debian: 'iproute2', alpine: 'iproute2', rhel: 'iproute' },
-  nsenter: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
-  flock: { debian: 'util-linux', alpine: 'flock', rhel: 'util-linux' },
   mv: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
 };
 
@@ -40,10 +42,12 @@ function tool(name: string): Tool {
 /** The tools one container's script needs, given what its spec uses. */
 export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean; bridge?: boolean }): Tool[] {
   const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
+  // The day-2 verbs: start (setsid), exec (nsenter), logs (tail), and the lock on shared state.
+  names.push('setsid', 'nsenter', 'tail', 'flock');
   if (uses.fileBinds) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
-  // network: a bridge needs a named namespace entered with nsenter, and a lock for the leases.
-  if (uses.bridge) names.push('nsenter', 'flock', 'mv');
+  // network: a bridge's lease file is replaced with mv (nsenter and flock are listed above).
+  if (uses.bridge) names.push('mv');
   return names.map(tool);
 }

@@ -34,7 +34,9 @@ export const CONTAINER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const CGROUP_PARENT_ERE = '^[A-Za-z0-9_.@:-]+(/[A-Za-z0-9_.@:-]+)*$';
 const CGROUP_PARENT_PATTERN = new RegExp(CGROUP_PARENT_ERE);
 const HOSTNAME_PATTERN = /^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Also a POSIX ERE: the script checks `exec -e NAME=VALUE` against the same pattern. */
+export const ENV_NAME_ERE = '^[A-Za-z_][A-Za-z0-9_]*$';
+const ENV_NAME_PATTERN = new RegExp(ENV_NAME_ERE);
 const DEVICE_PATTERN = /^[0-9]+:[0-9]+$/;
 const MODE_PATTERN = /^[0-7]{3,4}$/;
 
