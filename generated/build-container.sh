@@ -1191,7 +1191,7 @@ verb_kill() {
 }
 
 # Removes everything the container made, found from its name: its processes (a running
-# container only with --force), its cgroups, its state directory. Its mounts live in its own
+# container only with --force), its cgroups, its network, its state directory. Its mounts live in its own
 # mount namespace and vanish with its last process. Removing an absent container succeeds.
 verb_rm() {
   local dir failed=0
