@@ -150,19 +150,22 @@ describe('cgroup writes for a full limits object', () => {
     assert.deepEqual(triples(cgroupV2Writes({ memoryHigh: '1.5g' })), [['memory', 'memory.high', '1610612736']]);
   });
 
-  test('controllers: those with a limit are required; memory and pids are always there', () => {
+  test('controllers: those with a limit are required; memory, cpuacct and pids are always there', () => {
     assert.deepEqual(cgroupControllers({}), [
       { name: 'memory', required: false },
+      { name: 'cpuacct', required: false },
       { name: 'pids', required: false },
     ]);
     assert.deepEqual(cgroupControllers({ cpus: 1 }), [
       { name: 'memory', required: false },
       { name: 'cpu', required: true },
+      { name: 'cpuacct', required: false },
       { name: 'pids', required: false },
     ]);
     assert.deepEqual(cgroupControllers(FULL), [
       { name: 'memory', required: true },
       { name: 'cpu', required: true },
+      { name: 'cpuacct', required: false },
       { name: 'pids', required: true },
       { name: 'io', required: true },
     ]);

@@ -124,7 +124,7 @@ describe('resolveModel', () => {
 
   test('the base tools are always there, each with a package for every distribution family', () => {
     const tools = model({ namespaces: ['mount'] }).tools;
-    assert.deepEqual(tools.map((t) => t.name), ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep']);
+    assert.deepEqual(tools.map((t) => t.name), ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep', 'setsid', 'nsenter', 'tail', 'flock']);
     for (const tool of model({ rootfs: { tar: '/x.tar' }, mounts: [{ type: 'bind', source: '/a', target: '/a' }] }).tools) {
       assert.ok(tool.debian && tool.alpine && tool.rhel, `${tool.name} lacks a package name`);
     }
@@ -149,6 +149,7 @@ describe('resolveModel', () => {
     ]);
     assert.deepEqual(m.cgroup.controllers, [
       { name: 'memory', required: true, v1Name: 'memory' },
+      { name: 'cpuacct', required: false, v1Name: 'cpuacct' },
       { name: 'pids', required: false, v1Name: 'pids' },
       { name: 'io', required: true, v1Name: 'blkio' },
     ]);
@@ -158,7 +159,7 @@ describe('resolveModel', () => {
   test('controller names are bare words (the templates place them inside double quotes)', () => {
     const m = model({ limits: { memory: '64m', memoryHigh: '32m', cpus: 1, cpuWeight: 5, pids: 5, io: [{ device: '8:0', readIops: 1 }] } });
     const names = [...m.cgroup.controllers.flatMap((c) => [c.name, c.v1Name]), ...m.cgroup.v1.map((w) => w.controller), ...m.cgroup.v2.map((w) => w.controller)];
-    assert.deepEqual([...new Set(names)].sort(), ['blkio', 'cpu', 'io', 'memory', 'pids']);
+    assert.deepEqual([...new Set(names)].sort(), ['blkio', 'cpu', 'cpuacct', 'io', 'memory', 'pids']);
     for (const name of names) assert.equal(shellQuote(name), name);
   });
 
