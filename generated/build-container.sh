@@ -21,9 +21,12 @@ declare CONTAINER_HOSTNAME=scratch-container
 ROOTFS_DIR=/var/lib/unshared/busybox
 CONTAINER_COMMAND=(/bin/sh)
 CONTAINER_WORKDIR=/
-# Namespaces to create. --fork makes the command PID 1 of the new pid namespace; --kill-child
-# ends the container with this script.
-UNSHARE_ARGS=(--mount --pid --uts --ipc --fork --kill-child --propagation private)
+# Namespaces to create. unshare(1) does not fork in the foreground: this script, run again in the
+# namespaces, forks the container's first process (PID 1 of a new pid namespace) and waits for
+# it, to pass on its exit status. A detached container has unshare --fork as its parent, and
+# --kill-child ends the container with it.
+UNSHARE_ARGS=(--mount --pid --uts --ipc --propagation private)
+UNSHARE_DETACHED_ARGS=(--fork --kill-child)
 # The container's cgroup is CGROUP_PARENT/CONTAINER_NAME in every hierarchy.
 declare DEFAULT_CGROUP_PARENT=unshared
 CGROUP_PARENT=${UNSHARED_CGROUP_PARENT:-$DEFAULT_CGROUP_PARENT}
@@ -731,6 +734,23 @@ network_setup() {
 # rootfs in its private mount namespace, sets the limits, pivots into the rootfs, and replaces
 # itself with the container's command.
 
+# In the foreground, unshare runs this script again without forking: it stays outside the new
+# pid namespace, forks the container's first process, waits for it and exits with its status,
+# 128+N for a signal. (unshare --fork would do the waiting, but util-linux 2.38 turns a child
+# killed by SIGKILL, the OOM killer's signal, into exit status 1.) Signals meant for the
+# container reach it directly (the terminal's) or from the script (stop_container): here they
+# only interrupt the wait.
+container_parent() {
+  trap : INT TERM HUP
+  container_init "$@" <&0 &
+  local pid=$! status
+  while :; do
+    wait "$pid" && status=0 || status=$?
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  exit "$status"
+}
+
 container_init() {
   PATH=$1
   local rootfs=$2
@@ -981,13 +1001,19 @@ launch_container() {
   LAUNCHED_COMMAND=("${CONTAINER_COMMAND[@]}")
   if ((${#COMMAND_OVERRIDE[@]})); then LAUNCHED_COMMAND=("${COMMAND_OVERRIDE[@]}"); fi
   local init_args=(__container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${LAUNCHED_COMMAND[@]}")
+  local unshare_args=("${UNSHARE_ARGS[@]}")
+  if [[ $mode == detached ]]; then
+    unshare_args+=("${UNSHARE_DETACHED_ARGS[@]}")
+  else
+    init_args[0]=__container-parent
+  fi
   if ((DRY_RUN)); then
     cgroup_join
     if [[ $mode == detached ]]; then
       printf '%s\n' "# detached: stdin from /dev/null, stdout and stderr to $(quote_word "$STATE_DIR/log")"
-      act setsid "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+      act setsid "${NETNS_ENTER[@]}" unshare "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     else
-      act "${NETNS_ENTER[@]}" unshare "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+      act "${NETNS_ENTER[@]}" unshare "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     fi
     printf '%s\n' "# inside the new namespaces:"
     container_init "${init_args[@]:1}"
@@ -1005,14 +1031,14 @@ launch_container() {
     (
       cgroup_join
       close_other_fds
-      exec -c setsid "${NETNS_ENTER[@]}" "$unshare" "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+      exec -c setsid "${NETNS_ENTER[@]}" "$unshare" "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) </dev/null >>"$STATE_DIR/log" 2>&1 &
   else
     # Its stdin is the script's (not /dev/null, bash's default for background jobs), so
     # interactive commands work.
     (
       cgroup_join
-      exec -c "${NETNS_ENTER[@]}" "$unshare" "${UNSHARE_ARGS[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
+      exec -c "${NETNS_ENTER[@]}" "$unshare" "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) <&0 &
   fi
   CONTAINER_PID=$!
@@ -1418,11 +1444,15 @@ main() {
 }
 
 case ${1-} in
-  __container-init)
-    shift
+  __container-init | __container-parent)
     # A step that fails before the container's command starts is the script's own failure.
     set -E
     trap 'exit 125' ERR
+    if [[ $1 == __container-parent ]]; then
+      shift
+      container_parent "$@"
+    fi
+    shift
     container_init "$@"
     ;;
   __exec-enter)

@@ -82,8 +82,8 @@ function unshareArgs(enabled: Record<Namespace, boolean>, timeOffsets: Container
   // The `=` form: a negative offset is not taken for an option.
   if (timeOffsets?.monotonic !== undefined) args.push(`--monotonic=${timeOffsets.monotonic}`);
   if (timeOffsets?.boottime !== undefined) args.push(`--boottime=${timeOffsets.boottime}`);
-  // --fork: the pid namespace's first process must be a child; --kill-child: it dies with us.
-  args.push('--fork', '--kill-child', '--propagation', 'private');
+  // Without --fork: the script forks the pid namespace's first process itself (see launch).
+  args.push('--propagation', 'private');
   return args;
 }
 

@@ -107,7 +107,9 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
   cg=$(ct_cgroup pids)
   assert_dry_run_line mkdir "$(ct_cgroup memory)"
   assert_dry_run_line mkdir "$cg"
-  assert_dry_run_line unshare --mount --pid --uts --ipc --fork --kill-child __container-init
+  # In the foreground unshare does not fork: the script run again inside forks PID 1 and waits.
+  assert_dry_run_line unshare --mount --pid --uts --ipc __container-parent
+  refute_line --regexp '^\+ unshare .*--fork'
   assert_dry_run_line mount --bind "$ROOTFS"
   assert_dry_run_line mount -t proc "$ROOTFS/proc"
   assert_dry_run_line mkdir "$ROOTFS/share"
@@ -116,7 +118,9 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
   assert_line "+ echo dry-box > /proc/sys/kernel/hostname"
   assert_line "+ echo 20 > $cg/pids.max"
   assert_line '+ pivot_root . .'
-  assert_line "+ exec -- /bin/echo 'not run'"
+  # The last step: the host's setpriv (via the host's loader) drops privileges, then execs.
+  assert_line --regexp '^\+ exec -c .*/setpriv --bounding-set=-all,\+chown,.* --no-new-privs -- '
+  assert_line --regexp " -- /bin/echo 'not run'\$"
   assert_dry_run_line rmdir "$cg"
   refute_line 'not run'
   # Nothing happened: no cgroup, no mount, no new file in the rootfs, same hostname.
