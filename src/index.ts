@@ -15,4 +15,5 @@ export { resolveModel } from './model/model.js';
 export type { ContainerModel } from './model/model.js';
 export { compile, planContainer, TARGETS } from './compile.js';
 export type { Target } from './compile.js';
+export { TargetError, type TargetOptions } from './targets/target.js';
 export { shellQuote } from './render/quote.js';

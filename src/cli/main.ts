@@ -8,6 +8,7 @@ import { TARGETS, planContainer, type Target } from '../compile.js';
 import { loadSpecFile, SpecLoadError, SPEC_EXTENSIONS } from '../spec/load.js';
 import { specJsonSchema } from '../spec/schema.js';
 import { SpecError } from '../spec/validate.js';
+import { TargetError } from '../targets/target.js';
 import { OutputError, writeOutput } from './output.js';
 
 export const EXIT_OK = 0;
@@ -40,9 +41,9 @@ export function buildProgram(): Command {
     .argument('<spec>', `spec file (${SPEC_EXTENSIONS.join(' ')})`)
     .option('-o, --output <file>', 'write to FILE (made executable) instead of stdout')
     .addOption(new Option('-t, --target <name>', 'what to produce').choices(Object.keys(TARGETS)).default('script').env('UNSHARED_TARGET'))
-    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh')
+    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh\n  unshared build web.ts --target oci -o bundle/config.json')
     .action(async (spec: string, options: { output?: string; target: Target }) => {
-      const text = TARGETS[options.target](await loadAndPlan(spec));
+      const text = TARGETS[options.target](await loadAndPlan(spec), {});
       await writeOutput(text, options.output, { executable: options.target === 'script' });
     });
 
@@ -84,7 +85,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError) {
+    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError || error instanceof TargetError) {
       process.stderr.write(`${error.message}\n`);
       return EXIT_BAD_INPUT;
     }
