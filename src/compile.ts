@@ -6,6 +6,7 @@ import type { ContainerSpecInput } from './spec/schema.js';
 import { SpecError, validateSpec } from './spec/validate.js';
 import { renderOci } from './targets/oci.js';
 import { renderScript } from './targets/script.js';
+import { renderSystemd } from './targets/systemd.js';
 import type { TargetOptions } from './targets/target.js';
 
 /** A target: the text of one form of the container, from its model. */
@@ -14,6 +15,7 @@ export type Renderer = (model: ContainerModel, options: TargetOptions) => string
 const renderers = {
   script: renderScript,
   oci: renderOci,
+  systemd: renderSystemd,
 } satisfies Record<string, Renderer>;
 
 export type Target = keyof typeof renderers;

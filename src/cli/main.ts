@@ -41,9 +41,13 @@ export function buildProgram(): Command {
     .argument('<spec>', `spec file (${SPEC_EXTENSIONS.join(' ')})`)
     .option('-o, --output <file>', 'write to FILE (made executable) instead of stdout')
     .addOption(new Option('-t, --target <name>', 'what to produce').choices(Object.keys(TARGETS)).default('script').env('UNSHARED_TARGET'))
-    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh\n  unshared build web.ts --target oci -o bundle/config.json')
-    .action(async (spec: string, options: { output?: string; target: Target }) => {
-      const text = TARGETS[options.target](await loadAndPlan(spec), {});
+    .option('--script-path <path>', 'systemd target: where the script is installed (default /usr/local/bin/NAME.sh)')
+    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh\n  unshared build web.ts --target oci -o bundle/config.json\n  unshared build web.ts --target systemd --script-path /opt/web.sh -o web.service')
+    .action(async (spec: string, options: { output?: string; target: Target; scriptPath?: string }) => {
+      if (options.scriptPath !== undefined && options.target !== 'systemd') {
+        throw new InputError(`unshared: '--script-path' is only for '--target systemd', not '${options.target}'`);
+      }
+      const text = TARGETS[options.target](await loadAndPlan(spec), { scriptPath: options.scriptPath });
       await writeOutput(text, options.output, { executable: options.target === 'script' });
     });
 
