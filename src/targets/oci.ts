@@ -61,7 +61,7 @@ function problems(model: ContainerModel): string[] {
   if (model.network.bridge) {
     found.push("network.mode: 'bridge' is set up by the runtime's caller (a CNI plugin, for example), not by config.json; use 'none' or 'host'");
   }
-  if (model.network.files) found.push('network.dns, network.hosts: bind-mount your own /etc/resolv.conf and /etc/hosts with mounts instead');
+  if (!model.network.bridge && model.network.files) found.push('network.dns, network.hosts: bind-mount your own /etc/resolv.conf and /etc/hosts with mounts instead');
   return found;
 }
 

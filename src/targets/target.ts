@@ -14,7 +14,7 @@ export class TargetError extends Error {
     readonly target: string,
     readonly problems: string[],
   ) {
-    super(`cannot build the ${target} target:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`unshared: cannot build the ${target} target:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'TargetError';
   }
 }
