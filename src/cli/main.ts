@@ -9,6 +9,10 @@ import { loadSpecFile, SpecLoadError, SPEC_EXTENSIONS } from '../spec/load.js';
 import { specJsonSchema } from '../spec/schema.js';
 import { SpecError } from '../spec/validate.js';
 import { TargetError } from '../targets/target.js';
+import { ImportError, importDockerRun } from '../import/docker-run.js';
+import { formatSpec, IMPORT_FORMATS, type ImportFormat } from '../import/format.js';
+import { shellQuote } from '../render/quote.js';
+import { validateSpec } from '../spec/validate.js';
 import { OutputError, writeOutput } from './output.js';
 
 export const EXIT_OK = 0;
@@ -51,6 +55,26 @@ export function buildProgram(): Command {
       await writeOutput(text, options.output, { executable: options.target === 'script' });
     });
 
+  const importer = program
+    .command('import')
+    .description('turn another description of a container (a docker run command line) into a spec');
+
+  importer
+    .command('docker-run')
+    .description('turn the words of a `docker run` command line (after --) into a spec; flags with no equivalent are refused, all listed')
+    .argument('<args...>', 'what follows `docker run`: options, the image, its command')
+    .addOption(new Option('-f, --format <format>', 'the spec\'s language').choices(IMPORT_FORMATS).default('ts'))
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .addHelpText('after', '\nExample:\n  unshared import docker-run -o web.ts -- --name web -m 256m -p 8080:80 nginx:1.27')
+    .action(async (args: string[], options: { format: ImportFormat; output?: string }) => {
+      const { spec, notices } = importDockerRun(args);
+      const checked = validateSpec(spec);
+      if (!checked.ok) throw new SpecError(checked.problems, 'the imported spec');
+      const header = [`Imported by unshared from: docker run ${args.map((a) => shellQuote(a)).join(' ')}`, ...notices.map((n) => `Note: ${n}`)];
+      for (const notice of notices) process.stderr.write(`unshared: note: ${notice}\n`);
+      await writeOutput(formatSpec(spec, options.format, header), options.output, { executable: false });
+    });
+
   program
     .command('validate')
     .description('check specs and report every problem with its field path (exit status 2 if any)')
@@ -89,7 +113,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError || error instanceof TargetError) {
+    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError || error instanceof TargetError || error instanceof ImportError) {
       process.stderr.write(`${error.message}\n`);
       return EXIT_BAD_INPUT;
     }
