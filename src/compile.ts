@@ -5,6 +5,7 @@ import { resolveModel, type ContainerModel } from './model/model.js';
 import type { ContainerSpecInput } from './spec/schema.js';
 import { SpecError, validateSpec } from './spec/validate.js';
 import { renderOci } from './targets/oci.js';
+import { renderRunbook } from './targets/runbook.js';
 import { renderScript } from './targets/script.js';
 import { renderSystemd } from './targets/systemd.js';
 import type { TargetOptions } from './targets/target.js';
@@ -16,6 +17,7 @@ const renderers = {
   script: renderScript,
   oci: renderOci,
   systemd: renderSystemd,
+  runbook: renderRunbook,
 } satisfies Record<string, Renderer>;
 
 export type Target = keyof typeof renderers;
