@@ -4,6 +4,7 @@
 import { resolveModel, type ContainerModel } from './model/model.js';
 import type { ContainerSpecInput } from './spec/schema.js';
 import { SpecError, validateSpec } from './spec/validate.js';
+import { renderKubernetes } from './targets/kubernetes.js';
 import { renderOci } from './targets/oci.js';
 import { renderRunbook } from './targets/runbook.js';
 import { renderScript } from './targets/script.js';
@@ -18,6 +19,7 @@ const renderers = {
   oci: renderOci,
   systemd: renderSystemd,
   runbook: renderRunbook,
+  kubernetes: renderKubernetes,
 } satisfies Record<string, Renderer>;
 
 export type Target = keyof typeof renderers;
