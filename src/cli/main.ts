@@ -3,14 +3,16 @@
  * (an invalid spec, an unreadable file, an unknown option). Nothing is written on bad input.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { TARGETS, planContainer, type Target } from '../compile.js';
 import { loadSpecFile, SpecLoadError, SPEC_EXTENSIONS } from '../spec/load.js';
 import { specJsonSchema } from '../spec/schema.js';
 import { SpecError } from '../spec/validate.js';
 import { TargetError } from '../targets/target.js';
-import { ImportError, importDockerRun } from '../import/docker-run.js';
+import { ImportError, importDockerRun, type Imported } from '../import/docker-run.js';
 import { formatSpec, IMPORT_FORMATS, type ImportFormat } from '../import/format.js';
+import { bundleDirOf, importOciConfig } from '../import/oci.js';
 import { shellQuote } from '../render/quote.js';
 import { validateSpec } from '../spec/validate.js';
 import { OutputError, writeOutput } from './output.js';
@@ -29,6 +31,15 @@ function version(): string {
 
 async function loadAndPlan(file: string) {
   return planContainer(await loadSpecFile(file), file);
+}
+
+/** Validates an imported spec, prints its notices, and writes it in the asked format. */
+async function writeImported(imported: Imported, origin: string, options: { format: ImportFormat; output?: string }): Promise<void> {
+  const checked = validateSpec(imported.spec);
+  if (!checked.ok) throw new SpecError(checked.problems, 'the imported spec');
+  for (const notice of imported.notices) process.stderr.write(`unshared: note: ${notice}\n`);
+  const header = [`Imported by unshared from ${origin}`, ...imported.notices.map((n) => `Note: ${n}`)];
+  await writeOutput(formatSpec(imported.spec, options.format, header), options.output, { executable: false });
 }
 
 export function buildProgram(): Command {
@@ -67,12 +78,26 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .addHelpText('after', '\nExample:\n  unshared import docker-run -o web.ts -- --name web -m 256m -p 8080:80 nginx:1.27')
     .action(async (args: string[], options: { format: ImportFormat; output?: string }) => {
-      const { spec, notices } = importDockerRun(args);
-      const checked = validateSpec(spec);
-      if (!checked.ok) throw new SpecError(checked.problems, 'the imported spec');
-      const header = [`Imported by unshared from: docker run ${args.map((a) => shellQuote(a)).join(' ')}`, ...notices.map((n) => `Note: ${n}`)];
-      for (const notice of notices) process.stderr.write(`unshared: note: ${notice}\n`);
-      await writeOutput(formatSpec(spec, options.format, header), options.output, { executable: false });
+      const imported = importDockerRun(args);
+      await writeImported(imported, `docker run ${args.map((a) => shellQuote(a)).join(' ')}`, options);
+    });
+
+  importer
+    .command('oci')
+    .description("turn an OCI runtime bundle's config.json into a spec; what the spec cannot hold is refused, all listed")
+    .argument('<config>', 'the config.json of a bundle (a relative root.path is taken from its folder)')
+    .option('--name <name>', 'the container\'s name (default: the last part of linux.cgroupsPath)')
+    .addOption(new Option('-f, --format <format>', 'the spec\'s language').choices(IMPORT_FORMATS).default('ts'))
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action(async (config: string, options: { name?: string; format: ImportFormat; output?: string }) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(config, 'utf8'));
+      } catch (error) {
+        throw new InputError(`unshared: ${config}: cannot read an OCI config: ${(error as Error).message}`);
+      }
+      const imported = importOciConfig(parsed, { bundleDir: bundleDirOf(config), name: options.name });
+      await writeImported(imported, `the OCI config ${config}`, options);
     });
 
   program
