@@ -9,6 +9,7 @@
  * waits) so that the host's setpriv can still drop the privileges. Bridge networking and the
  * network files are the script's job: the runbook refuses them.
  */
+import { dirname } from 'node:path';
 import type { ContainerModel } from '../model/model.js';
 import { shellQuote as q } from '../render/quote.js';
 import { TargetError } from './target.js';
@@ -209,6 +210,7 @@ function steps(model: ContainerModel): Step[] {
       ...cgroup.controllers.map((c) => `  rmdir ${[...levels].reverse().map((l) => q(`${CGROUP_ROOT}/${c.v1Name}/${l}`)).join(' ')} 2>/dev/null || true`),
       'fi',
       `rm -rf --one-file-system ${q(state)}`,
+      `rmdir ${q(RUNBOOK_STATE_ROOT)} ${q(dirname(RUNBOOK_STATE_ROOT))} 2>/dev/null || true`,
     ],
   });
   return list;

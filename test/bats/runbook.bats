@@ -17,6 +17,7 @@ setup() {
 teardown() {
   teardown_container
   rm -rf --one-file-system -- "${RUNBOOK_STATE:?}"
+  rmdir /var/lib/unshared/runbook /var/lib/unshared 2>/dev/null || true
 }
 
 # build_runbook: compiles $SPEC into $RUNBOOK and extracts its bash blocks into $BLOCKS.

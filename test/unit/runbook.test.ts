@@ -49,6 +49,6 @@ describe('runbook target', () => {
   test('a tarball rootfs is unpacked into the runbook\'s directory and removed at the end', () => {
     const text = runbook({ name: 'a', rootfs: { tar: '/img/a.tar.gz' } });
     assert.match(text, /tar -xf \/img\/a\.tar\.gz -C \/var\/lib\/unshared\/runbook\/a\/rootfs/);
-    assert.match(text, /rm -rf --one-file-system \/var\/lib\/unshared\/runbook\/a\n```\n$/);
+    assert.match(text, /rm -rf --one-file-system \/var\/lib\/unshared\/runbook\/a\nrmdir \/var\/lib\/unshared\/runbook \/var\/lib\/unshared 2>\/dev\/null \|\| true\n```\n$/);
   });
 });
