@@ -17,3 +17,8 @@ export { compile, planContainer, TARGETS } from './compile.js';
 export type { Target } from './compile.js';
 export { TargetError, type TargetOptions } from './targets/target.js';
 export { shellQuote } from './render/quote.js';
+export { importDockerRun, ImportError } from './import/docker-run.js';
+export type { Imported } from './import/docker-run.js';
+export { importOciConfig } from './import/oci.js';
+export { formatSpec, IMPORT_FORMATS } from './import/format.js';
+export type { ImportFormat } from './import/format.js';

@@ -68,7 +68,7 @@ export function buildProgram(): Command {
 
   const importer = program
     .command('import')
-    .description('turn another description of a container (a docker run command line) into a spec');
+    .description('turn another description of a container (a docker run command line, an OCI config.json) into a spec');
 
   importer
     .command('docker-run')
