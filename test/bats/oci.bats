@@ -58,13 +58,13 @@ runc_ct() { runc --root "$RUNC_ROOT" "$@"; }
   assert_clean
 }
 
-@test "oci: capabilities, no_new_privs, rlimits and read-only binds reach the process" {
-  update_spec 's.capabilities = { drop: ["ALL"], add: ["NET_ADMIN", "KILL"] }; s.rlimits = { nofile: { soft: 100, hard: 200 } }; s.mounts[0].readonly = true'
-  spec_sh 'grep -E "^(CapBnd|CapEff|NoNewPrivs)" /proc/self/status; ulimit -Sn; ulimit -Hn; touch /share/x 2>/dev/null && echo writable || echo read-only'
+@test "oci: capabilities, no_new_privs, rlimits, read-only binds, tmpfs, masked and read-only /proc paths" {
+  update_spec 's.capabilities = { drop: ["ALL"], add: ["NET_ADMIN", "KILL"] }; s.rlimits = { nofile: { soft: 100, hard: 200 } }; s.mounts[0].readonly = true; s.mounts.push({ type: "tmpfs", target: "/scratch", size: "1m" })'
+  spec_sh 'grep -E "^(CapBnd|CapEff|NoNewPrivs)" /proc/self/status; ulimit -Sn; ulimit -Hn; touch /share/x 2>/dev/null && echo writable || echo read-only; grep -c " /scratch tmpfs " /proc/mounts; wc -c </proc/timer_list; echo 1 2>/dev/null >/proc/sys/kernel/shmmax && echo sys-writable || echo sys-read-only'
   build_bundle
   run runc_ct run --bundle "$BUNDLE" "$CT_NAME" </dev/null
   assert_success
-  assert_equal "$output" "$(printf '%s\n' $'CapEff:\t0000000000001020' $'CapBnd:\t0000000000001020' $'NoNewPrivs:\t1' 100 200 read-only)"
+  assert_equal "$output" "$(printf '%s\n' $'CapEff:\t0000000000001020' $'CapBnd:\t0000000000001020' $'NoNewPrivs:\t1' 100 200 read-only 1 0 sys-read-only)"
   runc_ct delete --force "$CT_NAME" 2>/dev/null || true
   teardown_container
   assert_clean
