@@ -745,7 +745,7 @@ container_parent() {
   container_init "$@" <&0 &
   local pid=$! status
   while :; do
-    wait "$pid" && status=0 || status=$?
+    wait "$pid" 2>/dev/null && status=0 || status=$?
     kill -0 "$pid" 2>/dev/null || break
   done
   exit "$status"

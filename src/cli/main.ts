@@ -3,11 +3,18 @@
  * (an invalid spec, an unreadable file, an unknown option). Nothing is written on bad input.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { TARGETS, planContainer, type Target } from '../compile.js';
 import { loadSpecFile, SpecLoadError, SPEC_EXTENSIONS } from '../spec/load.js';
 import { specJsonSchema } from '../spec/schema.js';
 import { SpecError } from '../spec/validate.js';
+import { TargetError } from '../targets/target.js';
+import { ImportError, importDockerRun, type Imported } from '../import/docker-run.js';
+import { formatSpec, IMPORT_FORMATS, type ImportFormat } from '../import/format.js';
+import { bundleDirOf, importOciConfig } from '../import/oci.js';
+import { shellQuote } from '../render/quote.js';
+import { validateSpec } from '../spec/validate.js';
 import { OutputError, writeOutput } from './output.js';
 
 export const EXIT_OK = 0;
@@ -26,6 +33,15 @@ async function loadAndPlan(file: string) {
   return planContainer(await loadSpecFile(file), file);
 }
 
+/** Validates an imported spec, prints its notices, and writes it in the asked format. */
+async function writeImported(imported: Imported, origin: string, options: { format: ImportFormat; output?: string }): Promise<void> {
+  const checked = validateSpec(imported.spec);
+  if (!checked.ok) throw new SpecError(checked.problems, 'the imported spec');
+  for (const notice of imported.notices) process.stderr.write(`unshared: note: ${notice}\n`);
+  const header = [`Imported by unshared from ${origin}`, ...imported.notices.map((n) => `Note: ${n}`)];
+  await writeOutput(formatSpec(imported.spec, options.format, header), options.output, { executable: false });
+}
+
 export function buildProgram(): Command {
   const program = new Command('unshared')
     .description('Compile a container spec (TypeScript, JSON or YAML) into a bash script that builds and runs the container with namespaces, cgroups and pivot_root. No daemon, no Docker.')
@@ -40,10 +56,48 @@ export function buildProgram(): Command {
     .argument('<spec>', `spec file (${SPEC_EXTENSIONS.join(' ')})`)
     .option('-o, --output <file>', 'write to FILE (made executable) instead of stdout')
     .addOption(new Option('-t, --target <name>', 'what to produce').choices(Object.keys(TARGETS)).default('script').env('UNSHARED_TARGET'))
-    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh')
-    .action(async (spec: string, options: { output?: string; target: Target }) => {
-      const text = TARGETS[options.target](await loadAndPlan(spec));
+    .option('--script-path <path>', 'systemd target: where the script is installed (default /usr/local/bin/NAME.sh)')
+    .addHelpText('after', '\nExamples:\n  unshared build web.ts -o web.sh\n  unshared build web.yaml > web.sh\n  unshared build web.ts --target oci -o bundle/config.json\n  unshared build web.ts --target systemd --script-path /opt/web.sh -o web.service')
+    .action(async (spec: string, options: { output?: string; target: Target; scriptPath?: string }) => {
+      if (options.scriptPath !== undefined && options.target !== 'systemd') {
+        throw new InputError(`unshared: '--script-path' is only for '--target systemd', not '${options.target}'`);
+      }
+      const text = TARGETS[options.target](await loadAndPlan(spec), { scriptPath: options.scriptPath });
       await writeOutput(text, options.output, { executable: options.target === 'script' });
+    });
+
+  const importer = program
+    .command('import')
+    .description('turn another description of a container (a docker run command line, an OCI config.json) into a spec');
+
+  importer
+    .command('docker-run')
+    .description('turn the words of a `docker run` command line (after --) into a spec; flags with no equivalent are refused, all listed')
+    .argument('<args...>', 'what follows `docker run`: options, the image, its command')
+    .addOption(new Option('-f, --format <format>', 'the spec\'s language').choices(IMPORT_FORMATS).default('ts'))
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .addHelpText('after', '\nExample:\n  unshared import docker-run -o web.ts -- --name web -m 256m -p 8080:80 nginx:1.27')
+    .action(async (args: string[], options: { format: ImportFormat; output?: string }) => {
+      const imported = importDockerRun(args);
+      await writeImported(imported, `docker run ${args.map((a) => shellQuote(a)).join(' ')}`, options);
+    });
+
+  importer
+    .command('oci')
+    .description("turn an OCI runtime bundle's config.json into a spec; what the spec cannot hold is refused, all listed")
+    .argument('<config>', 'the config.json of a bundle (a relative root.path is taken from its folder)')
+    .option('--name <name>', 'the container\'s name (default: the last part of linux.cgroupsPath)')
+    .addOption(new Option('-f, --format <format>', 'the spec\'s language').choices(IMPORT_FORMATS).default('ts'))
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action(async (config: string, options: { name?: string; format: ImportFormat; output?: string }) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(config, 'utf8'));
+      } catch (error) {
+        throw new InputError(`unshared: ${config}: cannot read an OCI config: ${(error as Error).message}`);
+      }
+      const imported = importOciConfig(parsed, { bundleDir: bundleDirOf(config), name: options.name });
+      await writeImported(imported, `the OCI config ${config}`, options);
     });
 
   program
@@ -84,7 +138,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError) {
+    if (error instanceof SpecError || error instanceof SpecLoadError || error instanceof InputError || error instanceof TargetError || error instanceof ImportError) {
       process.stderr.write(`${error.message}\n`);
       return EXIT_BAD_INPUT;
     }

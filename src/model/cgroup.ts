@@ -128,3 +128,41 @@ export function cgroupControllers(limits: LimitsSpec): { name: CgroupController;
     .filter((c) => limited.has(c) || MEASURING_CONTROLLERS.includes(c))
     .map((name) => ({ name, required: limited.has(name) }));
 }
+
+/** The limits as values: what runtimes and orchestrators take instead of cgroup files. */
+export interface ResourcesModel {
+  /** Hard memory limit in bytes. */
+  memory: number | null;
+  /** Soft limit in bytes (v1 soft_limit_in_bytes, OCI memory.reservation). */
+  memoryHigh: number | null;
+  /** CPUs as the spec gives them, and as a CFS quota per period (microseconds). */
+  cpus: number | null;
+  cpuQuota: number | null;
+  cpuPeriod: number | null;
+  /** cgroup v2 weight, and the v1 shares it converts to. */
+  cpuWeight: number | null;
+  cpuShares: number | null;
+  pids: number | null;
+  io: { major: number; minor: number; readBps: number | null; writeBps: number | null; readIops: number | null; writeIops: number | null }[];
+}
+
+export function resolveResources(limits: LimitsSpec): ResourcesModel {
+  const bytes = (s: string | number | undefined) => (s === undefined ? null : parseSize(s)!);
+  return {
+    memory: bytes(limits.memory),
+    memoryHigh: bytes(limits.memoryHigh),
+    cpus: limits.cpus ?? null,
+    cpuQuota: limits.cpus === undefined ? null : cpusToQuota(limits.cpus),
+    cpuPeriod: limits.cpus === undefined ? null : CPU_PERIOD_US,
+    cpuWeight: limits.cpuWeight ?? null,
+    cpuShares: limits.cpuWeight === undefined ? null : weightToShares(limits.cpuWeight),
+    pids: limits.pids ?? null,
+    io: (limits.io ?? []).map((io) => {
+      const [major, minor] = io.device.split(':').map(Number) as [number, number];
+      return {
+        major, minor,
+        readBps: bytes(io.readBps), writeBps: bytes(io.writeBps), readIops: io.readIops ?? null, writeIops: io.writeIops ?? null,
+      };
+    }),
+  };
+}

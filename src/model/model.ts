@@ -2,9 +2,9 @@
  * The resolved plan of a container: every decision taken, every value converted, every name
  * derived. Plain data, no shell syntax: the templates only place these values.
  */
-import { CGROUP_PARENT_ERE, DEFAULT_PATH, ENV_NAME_ERE, RESERVED_ENV_NAMES, type ContainerSpec, type Namespace } from '../spec/schema.js';
+import { CGROUP_PARENT_ERE, DEFAULT_PATH, ENV_NAME_ERE, RESERVED_ENV_NAMES, type ContainerSpec, type Namespace, type RestartPolicy } from '../spec/schema.js';
 import { parseSize } from '../spec/units.js';
-import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, type CgroupWrite } from './cgroup.js';
+import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, resolveResources, type CgroupWrite, type ResourcesModel } from './cgroup.js';
 import { MASKED_PROC_PATHS, MASKED_SYSFS_PATHS, READONLY_PROC_PATHS, resolveSecurity, type SecurityModel } from './security.js';
 import { resolveNetwork, type NetworkModel } from './network.js';
 import { requiredTools, type Tool } from './tools.js';
@@ -66,6 +66,14 @@ export interface ContainerModel {
   /** `exec -e NAME=VALUE` is checked at run time against the spec's own rules for env names. */
   envNamePattern: string;
   reservedEnvNames: string[];
+  /** The limits as numbers, for targets that take values rather than cgroup files (OCI, Kubernetes). */
+  resources: ResourcesModel;
+  /** The service manager's restart policy (systemd, Kubernetes). */
+  restart: RestartPolicy;
+  /** The image reference for targets that pull images, or null. */
+  image: string | null;
+  /** Copies to run (a Kubernetes Deployment), or null for one Pod. */
+  replicas: number | null;
 }
 
 /** The default root of the state directories: one per container, on the host's tmpfs. */
@@ -163,5 +171,9 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     stateRoot: DEFAULT_STATE_ROOT,
     envNamePattern: ENV_NAME_ERE,
     reservedEnvNames: [...RESERVED_ENV_NAMES],
+    resources: resolveResources(spec.limits),
+    restart: spec.restart,
+    image: spec.image ?? null,
+    replicas: spec.replicas ?? null,
   };
 }

@@ -39,6 +39,12 @@ export const ENV_NAME_ERE = '^[A-Za-z_][A-Za-z0-9_]*$';
 const ENV_NAME_PATTERN = new RegExp(ENV_NAME_ERE);
 const DEVICE_PATTERN = /^[0-9]+:[0-9]+$/;
 const MODE_PATTERN = /^[0-7]{3,4}$/;
+/** An image reference: [registry/]repository[:tag][@digest], lowercase repository path, as the distribution spec allows. */
+export const IMAGE_PATTERN = /^(?=.{1,255}$)[A-Za-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[a-z0-9]+:[a-f0-9]{32,})?$/;
+
+/** Restart policies, as systemd spells them (Kubernetes: Never, OnFailure, Always). */
+export const RESTART_POLICIES = ['no', 'on-failure', 'always'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
 /** Text that a shell argument can carry: no NUL byte, no unpaired UTF-16 surrogate. */
 function text(what: string) {
@@ -221,6 +227,14 @@ export const containerSpecSchema = z
     timeOffsets: timeOffsetsSchema.optional(),
     /** The container's network: 'none' (loopback only), 'host', or 'bridge' with ports and NAT. @default { mode: 'none' } with 'net' in namespaces, else { mode: 'host' } */
     network: networkSchema.optional(),
+    /** When the service manager restarts the container (the systemd target's Restart=; Kubernetes' restartPolicy). @default 'no' */
+    restart: z.enum(RESTART_POLICIES, { error: "expected restart as 'no', 'on-failure' or 'always'" }).default('no'),
+    /** The OCI image reference (e.g. 'docker.io/library/nginx:1.27') for targets that pull images (kubernetes); the script and OCI bundle use rootfs. @default none */
+    image: z.string({ error: 'expected image as a string' }).regex(IMAGE_PATTERN, {
+      error: "image must be an image reference such as 'nginx:1.27' or 'registry.example.com/team/app@sha256:...' (no spaces)",
+    }).optional(),
+    /** Copies to run (the kubernetes target emits a Deployment instead of a Pod when set). @default none (one Pod) */
+    replicas: z.int({ error: 'expected replicas as a whole number' }).min(0, { error: 'replicas must be 0 to 10000' }).max(10000, { error: 'replicas must be 0 to 10000' }).optional(),
   })
   .superRefine((spec, ctx) => {
     // Runs even when other fields have problems (see `when` below), so that every problem is

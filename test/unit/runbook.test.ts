@@ -1,0 +1,54 @@
+/**
+ * The runbook target's text (test/bats/runbook.bats runs its blocks for real): numbered steps
+ * with a bash block each, valid bash, values that reach bash byte for byte, refusals.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compile } from '../../src/compile.js';
+import { TargetError } from '../../src/targets/target.js';
+import { bash, FIXTURES } from './support.js';
+
+const runbook = (spec: object) => compile(spec, { target: 'runbook' });
+const blocks = (text: string) => [...text.matchAll(/^```bash\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+const HOSTILE = JSON.parse(readFileSync(join(FIXTURES, 'valid', 'hostile-values.json'), 'utf8')) as { command: string[] };
+
+describe('runbook target', () => {
+  test('numbered steps, each with its why and one bash block; the last cleans up', () => {
+    const text = runbook({ name: 'web', rootfs: { dir: '/srv/web' }, limits: { memory: '64m' } });
+    const titles = [...text.matchAll(/^## ([0-9]+)\. (.*)$/gm)];
+    assert.deepEqual(titles.map((t) => Number(t[1])), titles.map((_, i) => i + 1));
+    assert.equal(blocks(text).length, titles.length);
+    assert.match(titles.at(-1)![2]!, /^Clean up/);
+    assert.match(text, /echo 67108864 > \/sys\/fs\/cgroup\/memory\/unshared\/web\/memory\.limit_in_bytes/);
+    assert.match(text, /echo 67108864 > \/sys\/fs\/cgroup\/unshared\/web\/memory\.max/);
+  });
+
+  test('every block is valid bash, even with hostile values', () => {
+    for (const block of blocks(runbook(HOSTILE))) {
+      const result = bash(['-n'], { input: block });
+      assert.equal(result.status, 0, `${result.stderr}\n${block}`);
+    }
+  });
+
+  test("the command reaches bash byte for byte (each value through shellQuote)", () => {
+    const start = blocks(runbook(HOSTILE)).find((b) => b.includes('exec env -i'))!;
+    // The words after `container`: the FIFO, the workdir, then the command.
+    const words = start.slice(start.indexOf("' container ") + "' container ".length);
+    const result = bash(['-c', `printf '%s\\0' ${words}`]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.stdout.toString('utf8').split('\0').slice(2, -1), HOSTILE.command);
+  });
+
+  test('bridge networking and network files are refused, naming the field', () => {
+    assert.throws(() => runbook({ name: 'a', rootfs: { dir: '/r' }, network: { mode: 'bridge' } }), (e: unknown) => e instanceof TargetError && /network\.mode/.test(e.message));
+    assert.throws(() => runbook({ name: 'a', rootfs: { dir: '/r' }, network: { dns: ['1.1.1.1'] } }), /network\.dns/);
+  });
+
+  test('a tarball rootfs is unpacked into the runbook\'s directory and removed at the end', () => {
+    const text = runbook({ name: 'a', rootfs: { tar: '/img/a.tar.gz' } });
+    assert.match(text, /tar -xf \/img\/a\.tar\.gz -C \/var\/lib\/unshared\/runbook\/a\/rootfs/);
+    assert.match(text, /rm -rf --one-file-system \/var\/lib\/unshared\/runbook\/a\nrmdir \/var\/lib\/unshared\/runbook \/var\/lib\/unshared 2>\/dev\/null \|\| true\n```\n$/);
+  });
+});
