@@ -52,8 +52,8 @@ describe('resolveModel', () => {
     assert.deepEqual(model({ namespaces: ['time', 'mount'] }).namespaces, { pid: false, net: false, mount: true, uts: false, ipc: false, user: false, cgroup: false, time: true });
   });
 
-  test('unshare arguments: one flag per namespace, in a fixed order, then --fork --kill-child', () => {
-    const tail = ['--fork', '--kill-child', '--propagation', 'private'];
+  test('unshare arguments: one flag per namespace, in a fixed order, then private propagation (no --fork: the script forks PID 1)', () => {
+    const tail = ['--propagation', 'private'];
     assert.deepEqual(model().unshareArgs, ['--mount', '--pid', '--uts', '--ipc', '--net', '--cgroup', ...tail]);
     assert.deepEqual(model({ namespaces: ['mount'] }).unshareArgs, ['--mount', ...tail]);
     // the order of the spec's list does not matter
