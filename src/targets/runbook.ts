@@ -111,7 +111,7 @@ function steps(model: ContainerModel): Step[] {
       `The namespaces (${Object.entries(model.namespaces).filter(([, on]) => on).map(([ns]) => ns).join(', ')}) are what the container can see: its own process numbers (it will be PID 1), mounts, hostname, IPC and network.`,
     ].join(' '),
     code: [
-      `( for dir in "\${CGROUP_DIRS[@]}"; do echo "$BASHPID" > "$dir/cgroup.procs"; done; exec unshare ${model.unshareArgs.map(q).join(' ')} -- bash )`,
+      `( for dir in "\${CGROUP_DIRS[@]}"; do echo "$BASHPID" > "$dir/cgroup.procs"; done; exec unshare ${[...model.unshareArgs, '--fork', '--kill-child'].map(q).join(' ')} -- bash )`,
     ],
   });
 
