@@ -64,7 +64,11 @@ test-unit: build ## unit and golden tests (schema, model, quoting, generated/, s
 	node --test --test-reporter=spec dist/test/unit/
 
 test-bats: build ## behaviour tests: generated scripts run real containers (root)
-	$(BATS) --print-output-on-failure --timing test/bats
+	@mkdir -p .cache; status=0; \
+	$(BATS) --print-output-on-failure --timing --formatter tap test/bats | tee .cache/bats.tap || status=$$?; \
+	awk '/^ok .* # skip/ {s++; next} /^ok / {p++} /^not ok / {f++} \
+	  END {printf "bats: %d passed, %d failed, %d skipped\n", p, f, s}' .cache/bats.tap; \
+	exit $$status
 
 bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed
 	@command -v hyperfine >/dev/null && command -v runc >/dev/null && command -v bwrap >/dev/null && command -v jq >/dev/null || \
