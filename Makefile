@@ -17,7 +17,7 @@ EXAMPLES := $(wildcard examples/*.ts)
 GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))
 SOURCES := $(shell find src test/unit examples -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help deps build generate rootfs demo test test-unit test-bats bench clean
+.PHONY: help deps build generate rootfs demo test test-unit test-bats test-vm bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ test-bats: build ## behaviour tests: generated scripts run real containers (root
 	awk '/^ok .* # skip/ {s++; next} /^ok / {p++} /^not ok / {f++} \
 	  END {printf "bats: %d passed, %d failed, %d skipped\n", p, f, s}' .cache/bats.tap; \
 	exit $$status
+
+test-vm: deps build rootfs ## the behaviour suite in a QEMU VM on pure cgroup v2 (slow under TCG; see test/vm/README.md)
+	test/vm/run.sh $(VM_TESTS)
 
 bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed
 	@command -v hyperfine >/dev/null && command -v runc >/dev/null && command -v bwrap >/dev/null && command -v jq >/dev/null || \
