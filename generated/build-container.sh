@@ -1322,7 +1322,7 @@ verb_stats() {
     stat_key cpu_throttled "$cpu_dir/cpu.stat" throttled_usec
     stat_key cpu_periods "$cpu_dir/cpu.stat" nr_periods
     stat_key cpu_throttled_periods "$cpu_dir/cpu.stat" nr_throttled
-    if [[ -r $cpu/cpu.max ]]; then read -r quota period <"$cpu_dir/cpu.max" || true; fi
+    if [[ -r $cpu_dir/cpu.max ]]; then read -r quota period <"$cpu_dir/cpu.max" || true; fi
   else
     stat_file memory_current "$memory_dir/memory.usage_in_bytes"
     stat_file memory_peak "$memory_dir/memory.max_usage_in_bytes"

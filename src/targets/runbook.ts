@@ -47,7 +47,8 @@ function steps(model: ContainerModel): Step[] {
   const v2Dir = `${CGROUP_ROOT}/${cgroup.parent}/${name}`;
   const v1Dirs = cgroup.controllers.map((c) => `${CGROUP_ROOT}/${c.v1Name}/${cgroup.parent}/${name}`);
   const levels = parentLevels(cgroup.parent);
-  const v2Controllers = cgroup.controllers.map((c) => `+${c.name}`).join(' ');
+  // cpuacct exists only on v1: one unknown name makes the kernel refuse the whole subtree_control write.
+  const v2Controllers = cgroup.controllers.filter((c) => c.name !== 'cpuacct').map((c) => `+${c.name}`).join(' ');
   const list: Step[] = [];
 
   list.push({

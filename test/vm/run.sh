@@ -10,9 +10,9 @@
 # `make build` (dist/) and node_modules. The exit status is the suite's.
 #
 # Environment:
-#   VM_TIMEOUT     seconds before the VM is killed (default 1800)
+#   VM_TIMEOUT     seconds before the VM is killed (default 2700)
 #   VM_MEMORY      guest RAM (default 3G)   VM_CPUS  guest CPUs (default: the host's, at most 4)
-#   VM_JOBS        tests run at once (bats --jobs, default 2)
+#   VM_JOBS        tests run at once (bats --jobs, default 1)
 #   VM_NODE=guest  run node inside the VM (slow under TCG) instead of on the host (node-shim.sh)
 #   VM_REBUILD=1   rebuild the base image even if cached
 #   VM_VERBOSE=1   copy the guest's console (kernel, stderr) to stderr as it comes
@@ -25,11 +25,11 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cache=${VM_CACHE:-$root/.cache/vm}
-timeout_s=${VM_TIMEOUT:-1800}
+timeout_s=${VM_TIMEOUT:-2700}
 memory=${VM_MEMORY:-3G}
 cpus=${VM_CPUS:-$(($(nproc) > 4 ? 4 : $(nproc)))}
 node_mode=${VM_NODE:-host}
-jobs=${VM_JOBS:-2}
+jobs=${VM_JOBS:-1}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "vm: VM_JOBS must be a positive number" >&2; exit 2; }
 t0=$SECONDS
 
@@ -78,7 +78,10 @@ node=$(realpath -- "$node")
 
 mkdir -p "$cache"
 run=$(mktemp -d "$cache/run.XXXXXX")
-sock_dir=
+# The host's side of node-shim.sh (socket, scratch copies, the project snapshot) lives at a short
+# path of plain characters: paths node sees there must pass the compiler's own path checks
+# (the systemd target refuses a component that starts with a dot, such as .cache).
+host_dir=$(mktemp -d /tmp/unshared_vm_XXXXXX)
 qemu_pid='' proxy_pid='' console_pid=''
 # stop PID: TERM, then KILL after 5 s.
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -108,7 +111,7 @@ cleanup() {
   mkdir -p "$cache/last-run"
   mv -- "$run"/*.log "$cache/last-run/" 2>/dev/null || true
   rm -rf --one-file-system -- "$run"
-  [[ -z $sock_dir ]] || rm -rf -- "$sock_dir"
+  rm -rf --one-file-system -- "$host_dir"
   exit "$status"
 }
 trap cleanup EXIT
@@ -209,8 +212,8 @@ project_paths | while IFS= read -r -d '' p; do printf '%s\0' "$prefix/$p"; done 
 cat "$base/base.cpio" "$extras" "$run/job.cpio" "$run/project.cpio" >"$run/initrd"
 if [[ $node_mode != guest ]]; then
   # The project as packed, for the host's node (node-proxy.mjs).
-  mkdir -p "$run/snapshot"
-  (cd "$run/snapshot" && cpio -id --quiet <"$run/project.cpio")
+  mkdir -p "$host_dir/snapshot"
+  (cd "$host_dir/snapshot" && cpio -id --quiet <"$run/project.cpio")
 fi
 rm -f -- "$run/job.cpio" "$run/project.cpio"
 t_pack=$((SECONDS - t_pack))
@@ -230,11 +233,7 @@ append+=" cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
 append+=" clocksource=tsc tsc=reliable mitigations=off init_on_alloc=0 audit=0 ${VM_APPEND-}"
 node_dev=()
 if [[ $node_mode != guest ]]; then
-  sock=$run/node.sock
-  if ((${#sock} > 100)); then
-    sock_dir=$(mktemp -d /tmp/unshared-vm.XXXXXX)
-    sock=$sock_dir/node.sock
-  fi
+  sock=$host_dir/node.sock
   node_dev=(-device "virtio-serial-pci,id=vser"
     -chardev "socket,id=nodeproxy,path=$sock,server=on,wait=off"
     -device "virtserialport,bus=vser.0,chardev=nodeproxy,name=org.unshared.node")
@@ -252,8 +251,8 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   </dev/null >"$run/qemu.log" 2>&1 &
 qemu_pid=$!
 if [[ $node_mode != guest ]]; then
-  mkdir -p "$run/proxy"
-  "$node" "$here/node-proxy.mjs" "$sock" "$root" "$run/proxy" "$run/snapshot$root" </dev/null >"$run/node-proxy.log" 2>&1 &
+  mkdir -p "$host_dir/proxy"
+  "$node" "$here/node-proxy.mjs" "$sock" "$root" "$host_dir/proxy" "$host_dir/snapshot$root" </dev/null >"$run/node-proxy.log" 2>&1 &
   proxy_pid=$!
 fi
 if [[ ${VM_VERBOSE:-0} == 1 ]]; then
