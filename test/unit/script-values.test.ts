@@ -79,7 +79,7 @@ describe('the spec reaches the container byte for byte', () => {
       assert.deepEqual(settings, [
         spec.name,
         model.hostname ?? '(none)',
-        'dir' in spec.rootfs ? spec.rootfs.dir : spec.rootfs.tar,
+        'dir' in spec.rootfs ? spec.rootfs.dir : (spec.rootfs as { tar: string }).tar,
         spec.workdir,
         spec.cgroupParent,
         String(spec.stopTimeout),
