@@ -514,11 +514,12 @@ MISSING_TOOLS=()
 # require_tool TOOL DEBIAN_PACKAGE ALPINE_PACKAGE RHEL_PACKAGE [OTHER_TOOL...]: TOOL, or one of
 # the OTHER_TOOLs that do the same job (curl or wget).
 require_tool() {
-  local tool
+  local tool also=''
   for tool in "$1" "${@:5}"; do
     if command -v "$tool" >/dev/null 2>&1; then return 0; fi
   done
-  MISSING_TOOLS+=("$1 (Debian/Ubuntu: $2; Alpine: $3; RHEL/Fedora: $4)${5:+, or instead: ${*:5}}")
+  if (($# > 4)); then also=", or instead: ${*:5}"; fi
+  MISSING_TOOLS+=("$1 (Debian/Ubuntu: $2; Alpine: $3; RHEL/Fedora: $4)$also")
 }
 
 # require_path PATH FIELD: a host path the spec names must exist.
@@ -725,8 +726,9 @@ ROOTFS=
 ROOTFS_LAYERS=()
 
 prepare_rootfs() {
+  # One layer, used in place as the container's root.
   ROOTFS_LAYERS=("$ROOTFS_DIR")
-  ROOTFS=$ROOTFS_DIR
+  ROOTFS=${ROOTFS_LAYERS[0]}
 }
 
 # --- Network setup, on the host side ------------------------------------------------------------
