@@ -141,7 +141,24 @@ spec_url() { update_spec 's.rootfs = { url: args[0], sha256: args[1] }' "$1" "$2
   wait "$other_pid" || other_status=$?
   assert_success
   assert_equal "$other_status" 0
+  # Both looked into the cache before either had finished: both downloaded and unpacked, and
+  # one of the two renames found the other's layer in place.
+  assert_regex "$stderr" downloading
+  assert_regex "$(<"$CT_DIR/other.out")" downloading
   assert_equal "$(cache_entries)" "$BUSYBOX_SHA256"
+  assert_clean
+}
+
+@test "url: --dry-run prints the download and the overlay, and fetches and creates nothing" {
+  spec_url "$SERVER/busybox.tar.gz" "$BUSYBOX_SHA256"
+  build_ct
+  run_ct --dry-run
+  assert_success
+  assert_line --regexp "^\+ curl .* --output $UNSHARED_LAYER_CACHE/\.tmp-XXXXXXXX/download $SERVER/busybox\.tar\.gz\$"
+  assert_line "# the download's sha256 must be $BUSYBOX_SHA256"
+  assert_line --regexp "^\+ mount -t overlay -o lowerdir=$UNSHARED_LAYER_CACHE/$BUSYBOX_SHA256,upperdir="
+  assert [ ! -e "$UNSHARED_LAYER_CACHE" ]
+  assert [ ! -e "$UNSHARED_STATE_DIR" ]
   assert_clean
 }
 
@@ -343,5 +360,19 @@ make_oci_layout() {
   # The directory layer is used in place, the tarball is cached under its own digest.
   assert_equal "$(cache_entries | wc -l)" 3
   assert [ -d "$UNSHARED_LAYER_CACHE/$(sha256sum <"$CT_DIR/top.tar" | cut -d' ' -f1)" ]
+  assert_clean
+}
+
+@test "layers: a detached container's overlay, mounted on the host, is unmounted by rm from another run" {
+  spec_url "$SERVER/busybox.tar.gz" "$BUSYBOX_SHA256"
+  spec_sh 'sleep 600'
+  build_ct
+  run_ct start
+  assert_success
+  # The overlay of the layers is mounted on the host while the container runs.
+  assert_regex "$(grep -F -- "$UNSHARED_STATE_DIR/$CT_NAME/rootfs" /proc/self/mountinfo)" ' - overlay overlay '
+  run_ct rm --force
+  assert_success
+  assert_equal "$(cache_entries)" "$BUSYBOX_SHA256"
   assert_clean
 }
