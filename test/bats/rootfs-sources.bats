@@ -185,6 +185,7 @@ hostile_tar() {
       ln -s ../../../outside "$work/ok/up"
       tar -C "$work" -cf "$tar" ok
       ;;
+    whiteout-dotdot) : >"$work/ok/.wh.." && tar -C "$work" -cf "$tar" ok ;;
     hardlink-out)
       # A hard link to a file of the host: the target is rewritten, the member names are not.
       ln -- "$work/payload" "$work/ok/link"
@@ -234,6 +235,11 @@ assert_refused() {
 @test "hostile tarball: a hard link to a file out of the tree is refused" {
   hostile_tar hardlink-out
   assert_refused "rootfs.layers\\[0\\]: the hard link ok/link points to \"?../outside/pwned\"?, outside the tree"
+}
+
+@test "hostile tarball: a whiteout of '..' is refused" {
+  hostile_tar whiteout-dotdot
+  assert_refused "rootfs.layers\\[0\\]: the whiteout /ok/.wh.. names no file"
 }
 
 @test "hostile tarball: a tar rootfs (unpacked per run) gets the same checks" {
