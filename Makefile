@@ -8,7 +8,7 @@ SHELL := bash
 
 NODE_BIN := node_modules/.bin
 BATS := node_modules/bats/bin/bats
-UNSHARED := node dist/src/cli/bin.js
+UNSHARED := node dist/cli.mjs
 # Debian packages the suite needs: what a generated script runs, plus the test tools.
 DEBIAN_PACKAGES := shellcheck busybox-static util-linux mount coreutils tar iproute2 procps \
   nftables iptables curl runc systemd gcc libc6-dev
@@ -16,6 +16,8 @@ DEMO_ROOTFS := /var/lib/unshared/busybox
 EXAMPLES := $(wildcard examples/*.ts)
 GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))
 SOURCES := $(shell find src test/unit examples -name '*.ts' 2>/dev/null) tsconfig.json
+# The bundled command line holds the templates, precompiled.
+TEMPLATES := $(shell find templates -name '*.hbs' 2>/dev/null)
 
 .PHONY: help deps build generate rootfs demo test test-unit test-bats test-vm bench clean
 
@@ -35,11 +37,14 @@ deps: .cache/debian.stamp node_modules/.package-lock.json ## install Debian and 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-build: dist/.stamp ## compile the TypeScript sources
+build: dist/.stamp dist/cli.mjs ## compile the TypeScript sources, and bundle the command line
 
 dist/.stamp: node_modules/.package-lock.json $(SOURCES)
 	$(NODE_BIN)/tsc -p tsconfig.json
 	@touch $@
+
+dist/cli.mjs: dist/.stamp scripts/bundle.mjs package.json $(TEMPLATES)
+	node scripts/bundle.mjs
 
 generate: build ## rebuild generated/ (scripts from examples/*.ts) and schema/
 	@mkdir -p schema && $(UNSHARED) schema -o schema/unshared.schema.json && echo "generated schema/unshared.schema.json"

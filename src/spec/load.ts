@@ -47,10 +47,19 @@ async function loadYaml(path: string): Promise<unknown> {
   return doc.toJS();
 }
 
+/** Set by scripts/bundle.mjs: the bundled command line (dist/unshared.mjs) is the library too. */
+declare const __UNSHARED_BUNDLED__: boolean | undefined;
+
+/** The library's own module, which a spec's `import 'unshared'` gets: already loaded. */
+function selfUrl(): string {
+  if (typeof __UNSHARED_BUNDLED__ === 'boolean') return import.meta.url;
+  return pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+}
+
 async function loadModule(path: string): Promise<unknown> {
   await readText(path); // a clear error for a missing file, before esbuild's
   const esbuild = await import('esbuild');
-  const self = pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+  const self = selfUrl();
   let bundle: string;
   try {
     const result = await esbuild.build({
