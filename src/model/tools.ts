@@ -41,13 +41,14 @@ function tool(name: string): Tool {
 
 /** The tools one container's script needs, given what its spec uses. */
 export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean; bridge?: boolean }): Tool[] {
-  const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
-  // The day-2 verbs: start (setsid), exec (nsenter), logs (tail), and the lock on shared state.
-  names.push('setsid', 'nsenter', 'tail', 'flock');
+  // (The script sleeps with bash's read -t, not sleep(1), and needs no lock on shared state.)
+  const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm'];
+  // The day-2 verbs: start (setsid), exec (nsenter), logs (tail).
+  names.push('setsid', 'nsenter', 'tail');
   if (uses.fileBinds) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
-  // network: a bridge's lease file is replaced with mv (nsenter and flock are listed above).
-  if (uses.bridge) names.push('mv');
+  // network: a bridge's lease file is replaced with mv, under a lock (flock).
+  if (uses.bridge) names.push('mv', 'flock');
   return names.map(tool);
 }
