@@ -401,19 +401,32 @@ state_root_remove() {
   fi
 }
 
-# state_write detached|foreground: the pid file, and state.json for people and tools.
+# state_write detached|foreground: the pid file, and state.json for people and tools. (Built
+# with json_quote and printf: no subshell, so no fork, on the start path.)
 state_write() {
-  local mode=$1 started log=null word command='' cgroups=''
+  local mode=$1 started log=null word command='' cgroups='' rootfs
   printf -v started '%(%s)T' -1
-  if [[ $mode == detached ]]; then log=$(json_string "$STATE_DIR/log"); fi
-  for word in "${LAUNCHED_COMMAND[@]}"; do command+=${command:+, }$(json_string "$word"); done
-  for word in "${CGROUP_DIRS[@]}"; do cgroups+=${cgroups:+, }$(json_string "$word"); done
+  if [[ $mode == detached ]]; then
+    json_quote "$STATE_DIR/log"
+    log=$REPLY
+  fi
+  for word in "${LAUNCHED_COMMAND[@]}"; do
+    json_quote "$word"
+    command+=${command:+, }$REPLY
+  done
+  for word in "${CGROUP_DIRS[@]}"; do
+    json_quote "$word"
+    cgroups+=${cgroups:+, }$REPLY
+  done
+  json_quote "$ROOTFS"
+  rootfs=$REPLY
   if ((DRY_RUN)); then
     printf '+ %s\n' "echo PID > $(quote_word "$STATE_DIR/pid")" "echo {...} > $(quote_word "$STATE_DIR/state.json")"
     return 0
   fi
   printf '%s\n' "$INIT_PID" >"$STATE_DIR/pid"
-  printf '{\n%s\n}\n' "$(
+  {
+    printf '{\n'
     printf '  %s,\n' \
       "\"name\": \"$CONTAINER_NAME\"" \
       "\"pid\": $INIT_PID" \
@@ -424,9 +437,9 @@ state_write() {
       "\"cgroupVersion\": $CGROUP_VERSION" \
       "\"cgroupParent\": \"$CGROUP_PARENT\"" \
       "\"cgroups\": [$cgroups]" \
-      "\"rootfs\": $(json_string "$ROOTFS")"
-    printf '  "log": %s' "$log"
-  )" >"$STATE_DIR/state.json"
+      "\"rootfs\": $rootfs"
+    printf '  "log": %s\n}\n' "$log"
+  } >"$STATE_DIR/state.json"
 }
 
 # state_field NAME: a number or plain string field of state.json, or nothing.
@@ -438,6 +451,12 @@ state_field() {
 
 # A JSON string: backslash, quote and control characters escaped.
 json_string() {
+  json_quote "$1"
+  printf '%s' "$REPLY"
+}
+
+# json_quote TEXT: sets REPLY to TEXT as a JSON string.
+json_quote() {
   local text=$1 out='' char i
   text=${text//\\/\\\\}
   text=${text//\"/\\\"}
@@ -449,7 +468,7 @@ json_string() {
     done
     text=$out
   fi
-  printf '"%s"' "$text"
+  printf -v REPLY '"%s"' "$text"
 }
 
 # Finds the container's main process: the pid recorded in STATE_DIR if that process is still in
@@ -752,9 +771,10 @@ network_setup() {
 # --- Inside the namespaces: mounts, hostname, pivot_root, exec --------------------------------
 #
 # unshare(1) starts this script again with the hidden first argument __container-init (then the
-# descriptor of the start pipe, empty with --dry-run), as the first process of the new namespaces, already in the container's cgroups. It prepares the
-# rootfs in its private mount namespace, sets the limits, pivots into the rootfs, and replaces
-# itself with the container's command.
+# descriptor of the start pipe, empty with --dry-run), as the first process of the new
+# namespaces, already in the container's cgroups. It prepares the rootfs in its private mount
+# namespace, sets the limits, pivots into the rootfs, and replaces itself with the container's
+# command.
 
 # In the foreground, unshare runs this script again without forking: it stays outside the new
 # pid namespace, forks the container's first process, waits for it and exits with its status,
@@ -788,8 +808,6 @@ container_init() {
   # pivot_root needs the new root to be a mount point.
   act mount --bind -- "$rootfs" "$rootfs"
   make_mount_points "$rootfs"
-  # A /proc of the new pid namespace: the container sees only its own processes.
-  act mount -t proc -o nosuid,nodev,noexec proc "$rootfs/proc"
   populate_dev "$rootfs"
   check_target "$rootfs" /sys 'mounts[0]'.target
   act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
@@ -926,25 +944,29 @@ fstab_field() {
   REPLY=${text//$'\n'/\\012}
 }
 
-# The container's private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths
-# (files behind /dev/null, directories behind an empty read-only tmpfs) and read-only paths
-# (bound onto themselves read-only), all in one mount(8) run. mount --all reads only regular
-# files, so the list is written under /dev/shm, which the shm mount in it then covers.
+# A /proc of the new pid namespace (the container sees only its own processes), the container's
+# private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths (files behind
+# /dev/null, directories behind an empty read-only tmpfs) and read-only paths (bound onto
+# themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
+# list is written under /dev/shm, which the shm mount in it then covers.
 harden_mounts() {
-  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path target lines=()
+  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field lines=()
+  lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
   lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
   for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
     fstab_field "$path"
-    if [[ -d $rootfs$path ]]; then
-      lines+=("tmpfs $REPLY tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
-    elif [[ -e $rootfs$path ]]; then
-      target=$REPLY
+    field=$REPLY
+    seen_path "$rootfs" "$path"
+    if [[ -d $REPLY ]]; then
+      lines+=("tmpfs $field tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
+    elif [[ -e $REPLY ]]; then
       fstab_field "$rootfs/dev/null"
-      lines+=("$REPLY $target none bind 0 0")
+      lines+=("$REPLY $field none bind 0 0")
     fi
   done
   for path in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do
-    if [[ -e $rootfs$path ]]; then
+    seen_path "$rootfs" "$path"
+    if [[ -e $REPLY ]]; then
       fstab_field "$rootfs$path"
       lines+=("$REPLY $path none bind,ro,nosuid,nodev,noexec 0 0")
     fi
@@ -957,6 +979,14 @@ harden_mounts() {
     printf '%s\n' "${lines[@]}" >"$fstab"
   fi
   act mount --all --fstab "$fstab" --target-prefix "$rootfs"
+}
+
+# seen_path ROOTFS PATH: sets REPLY to where to look whether PATH exists in the container. Its
+# /proc is mounted by the same mount(8) run that hides or binds its paths, so a /proc path is
+# looked for in this process's /proc (still the host's): which files a proc has is the
+# kernel's choice, the same in every pid namespace.
+seen_path() {
+  if [[ $2 == /proc/* ]]; then REPLY=$2; else REPLY=$1$2; fi
 }
 
 HOST_LOADER=() # the host's dynamic loader and its options, to run host tools after pivot_root
@@ -1065,7 +1095,8 @@ launch_container() {
   fi
   start_pipe
   init_args[1]=$START_WRITE
-  unshare=$(type -P unshare)
+  hash unshare # its path, without a subshell
+  unshare=${BASH_CMDS[unshare]}
   # The subshell joins the cgroups, then becomes unshare with an empty environment: nothing of
   # ours leaks into the container. In bridge mode it first enters the container's prepared
   # network namespace (NETNS_ENTER).
