@@ -78,11 +78,12 @@ test-bats: build ## behaviour tests: generated scripts run real containers (root
 test-vm: deps build rootfs ## the behaviour suite in a QEMU VM on pure cgroup v2 (slow under TCG; see test/vm/README.md)
 	test/vm/run.sh $(VM_TESTS)
 
-bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed
+bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed, 50 containers (bench/results/)
 	@command -v hyperfine >/dev/null && command -v runc >/dev/null && command -v bwrap >/dev/null && command -v jq >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine runc bubblewrap jq >/dev/null; }
-	bench/start.sh
+	bench/start.sh $(BENCH_ROUNDS)
 	bench/compile.sh
+	bench/scale.sh
 
 clean: ## remove build output and caches (not the demo rootfs)
 	rm -rf dist .cache

@@ -72,7 +72,8 @@ for name in "${names[@]}"; do med[$name]=$(median "${samples[$name]}"); done
 
 mkdir -p bench/results
 {
-  printf '{\n  "benchmark": "start-to-exit of a /bin/true container",\n  "rounds": %d,\n  "median_ms": {' "$rounds"
+  printf '{\n  "benchmark": "start-to-exit of a /bin/true container",\n  "rounds": %d,\n  "load_average": "%s",\n  "median_ms": {' \
+    "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)"
   sep=''
   for name in "${names[@]}"; do printf '%s\n    "%s": %s' "$sep" "$name" "$(awk -v us="${med[$name]}" 'BEGIN{printf "%.2f", us/1000}')"; sep=','; done
   printf '\n  },\n  "ratios": {'
@@ -83,7 +84,7 @@ mkdir -p bench/results
   printf '\n  }\n}\n'
 } >bench/results/start.json
 
-printf '\nStart-to-exit, /bin/true, median of %d interleaved rounds:\n\n' "$rounds"
+printf '\nStart-to-exit, /bin/true, median of %d interleaved rounds (load average %s):\n\n' "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '  %-10s %10s %22s\n' runtime 'median ms' 'unshared / runtime'
 for name in "${names[@]}"; do
   printf '  %-10s %10s %22s\n' "$name" "$(awk -v us="${med[$name]}" 'BEGIN{printf "%.1f", us/1000}')" \
