@@ -8,7 +8,7 @@
 // Loading ~60 files from node_modules and compiling the templates at every run cost most of
 // the time of `unshared build`; one file and precompiled templates leave mostly Node's own start.
 // A TypeScript spec's `import 'unshared'` resolves to dist/unshared.mjs, the module already
-// loaded. esbuild itself stays outside (it is a native binary, loaded only for .ts specs).
+// loaded. esbuild stays outside (a native binary, loaded only for .ts specs), and so does yaml.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,8 @@ await esbuild.build({
     loader: 'ts',
   },
   outfile: join(root, 'dist', 'unshared.mjs'),
-  external: ['esbuild'],
+  // yaml is loaded from node_modules when first needed (src/yaml.ts).
+  external: ['esbuild', 'yaml'],
   plugins: [bundlePlugin],
 });
 

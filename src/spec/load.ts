@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { yaml } from '../yaml.js';
 
 /** A spec file that could not be read or parsed (as opposed to one that is invalid). */
 export class SpecLoadError extends Error {
@@ -39,7 +40,7 @@ async function loadJson(path: string): Promise<unknown> {
 
 async function loadYaml(path: string): Promise<unknown> {
   const text = await readText(path);
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = yaml();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new SpecLoadError(doc.errors.map((e) => `${path}: not valid YAML: ${e.message}`).join('\n'));
