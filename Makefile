@@ -8,7 +8,7 @@ SHELL := bash
 
 NODE_BIN := node_modules/.bin
 BATS := node_modules/bats/bin/bats
-UNSHARED := node dist/src/cli/bin.js
+UNSHARED := node dist/cli.mjs
 # Debian packages the suite needs: what a generated script runs, plus the test tools.
 DEBIAN_PACKAGES := shellcheck busybox-static util-linux mount coreutils tar iproute2 procps \
   nftables iptables curl runc systemd gcc libc6-dev attr jq findutils
@@ -16,6 +16,8 @@ DEMO_ROOTFS := /var/lib/unshared/busybox
 EXAMPLES := $(wildcard examples/*.ts)
 GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))
 SOURCES := $(shell find src test/unit examples -name '*.ts' 2>/dev/null) tsconfig.json
+# The bundled command line holds the templates, precompiled.
+TEMPLATES := $(shell find templates -name '*.hbs' 2>/dev/null)
 
 .PHONY: help deps build generate rootfs demo test test-unit test-bats test-vm bench clean
 
@@ -35,11 +37,14 @@ deps: .cache/debian.stamp node_modules/.package-lock.json ## install Debian and 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-build: dist/.stamp ## compile the TypeScript sources
+build: dist/.stamp dist/cli.mjs ## compile the TypeScript sources, and bundle the command line
 
 dist/.stamp: node_modules/.package-lock.json $(SOURCES)
 	$(NODE_BIN)/tsc -p tsconfig.json
 	@touch $@
+
+dist/cli.mjs: dist/.stamp scripts/bundle.mjs package.json $(TEMPLATES)
+	node scripts/bundle.mjs
 
 generate: build ## rebuild generated/ (scripts from examples/*.ts) and schema/
 	@mkdir -p schema && $(UNSHARED) schema -o schema/unshared.schema.json && echo "generated schema/unshared.schema.json"
@@ -73,11 +78,12 @@ test-bats: build ## behaviour tests: generated scripts run real containers (root
 test-vm: deps build rootfs ## the behaviour suite in a QEMU VM on pure cgroup v2 (slow under TCG; see test/vm/README.md)
 	test/vm/run.sh $(VM_TESTS)
 
-bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed
+bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed, 50 containers (bench/results/)
 	@command -v hyperfine >/dev/null && command -v runc >/dev/null && command -v bwrap >/dev/null && command -v jq >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine runc bubblewrap jq >/dev/null; }
-	bench/start.sh
+	bench/start.sh $(BENCH_ROUNDS)
 	bench/compile.sh
+	bench/scale.sh
 
 clean: ## remove build output and caches (not the demo rootfs)
 	rm -rf dist .cache

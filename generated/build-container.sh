@@ -83,6 +83,14 @@ quote_word() {
   fi
 }
 
+PAUSE_FD= # a pipe no one writes to: read -t on it sleeps without starting a process
+
+# pause SECONDS: sleeps, like sleep(1) without its fork and exec (bash's read times out).
+pause() {
+  if [[ -z $PAUSE_FD ]]; then exec {PAUSE_FD}<> <(:); fi
+  read -r -t "$1" -u "$PAUSE_FD" _ || true
+}
+
 # Writes a value into a file of /sys or /proc; with --dry-run prints the write instead.
 write_value() {
   if ((DRY_RUN)); then
@@ -314,18 +322,25 @@ UNDO=()
 # tree (a temporary directory), download (a transfer in progress).
 record() { UNDO+=("$1:${2-}"); }
 
+# The cgroups and STATE_ROOT are empty directories once the rest is undone: they go last, in
+# one rmdir(1) run (cgroup_remove_all), not one process each.
 undo_all() {
-  local i entry
+  local i entry cgroups=0 empty_dirs=()
   for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do
     entry=${UNDO[i]}
     case ${entry%%:*} in
-      cgroup) cgroup_remove "${entry#*:}" ;;
+      cgroup) cgroups=1 ;;
       tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
       state) state_remove ;;
-      state-root) state_root_remove ;;
+      state-root) empty_dirs+=("$STATE_ROOT") ;;
       network) network_teardown ;; # network: veth, namespace, lease, firewall rules
     esac
   done
+  if ((cgroups)); then
+    cgroup_remove_all "${empty_dirs[@]}"
+  elif ((${#empty_dirs[@]})); then
+    state_root_remove
+  fi
   UNDO=()
 }
 
@@ -362,20 +377,15 @@ install_traps() {
 # hint: after a SIGKILL at any step, rm still finds everything.
 
 INIT_PID= # the container's main process (PID 1 of its pid namespace), as the host sees it
-LOCK_FD=
 
 # Creates the state directory. The caller holds the container's cgroup, so the name is ours: a
 # state directory left by an earlier run that was killed is stale and goes first. STATE_ROOT is
-# shared: made under the shared lock, and removed (when empty) by the run that made it.
+# shared, and removed (when empty) by the run that made it; mkdir -p makes it again if another
+# container's cleanup removes it meanwhile. (-m applies to STATE_DIR only, not to its parents.)
 state_create() {
-  lock_shared
-  if [[ ! -d $STATE_ROOT ]]; then
-    act mkdir -p -- "$STATE_ROOT"
-    record state-root "$STATE_ROOT"
-  fi
+  if [[ ! -d $STATE_ROOT ]]; then record state-root "$STATE_ROOT"; fi
   if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
-  act mkdir -m 0700 -- "$STATE_DIR"
-  unlock_shared
+  act mkdir -p -m 0700 -- "$STATE_DIR"
   record state "$STATE_DIR"
 }
 
@@ -383,30 +393,41 @@ state_remove() {
   if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
 }
 
-# Removes STATE_ROOT if no other container has its state there.
+# Removes STATE_ROOT if no other container has its state there (rmdir fails on it otherwise).
 state_root_remove() {
-  lock_shared
   if ((DRY_RUN)); then
     act rmdir -- "$STATE_ROOT"
   else
     rmdir -- "$STATE_ROOT" 2>/dev/null || true
   fi
-  unlock_shared
 }
 
-# state_write detached|foreground: the pid file, and state.json for people and tools.
+# state_write detached|foreground: the pid file, and state.json for people and tools. (Built
+# with json_quote and printf: no subshell, so no fork, on the start path.)
 state_write() {
-  local mode=$1 started log=null word command='' cgroups=''
+  local mode=$1 started log=null word command='' cgroups='' rootfs
   printf -v started '%(%s)T' -1
-  if [[ $mode == detached ]]; then log=$(json_string "$STATE_DIR/log"); fi
-  for word in "${LAUNCHED_COMMAND[@]}"; do command+=${command:+, }$(json_string "$word"); done
-  for word in "${CGROUP_DIRS[@]}"; do cgroups+=${cgroups:+, }$(json_string "$word"); done
+  if [[ $mode == detached ]]; then
+    json_quote "$STATE_DIR/log"
+    log=$REPLY
+  fi
+  for word in "${LAUNCHED_COMMAND[@]}"; do
+    json_quote "$word"
+    command+=${command:+, }$REPLY
+  done
+  for word in "${CGROUP_DIRS[@]}"; do
+    json_quote "$word"
+    cgroups+=${cgroups:+, }$REPLY
+  done
+  json_quote "$ROOTFS"
+  rootfs=$REPLY
   if ((DRY_RUN)); then
     printf '+ %s\n' "echo PID > $(quote_word "$STATE_DIR/pid")" "echo {...} > $(quote_word "$STATE_DIR/state.json")"
     return 0
   fi
   printf '%s\n' "$INIT_PID" >"$STATE_DIR/pid"
-  printf '{\n%s\n}\n' "$(
+  {
+    printf '{\n'
     printf '  %s,\n' \
       "\"name\": \"$CONTAINER_NAME\"" \
       "\"pid\": $INIT_PID" \
@@ -417,9 +438,9 @@ state_write() {
       "\"cgroupVersion\": $CGROUP_VERSION" \
       "\"cgroupParent\": \"$CGROUP_PARENT\"" \
       "\"cgroups\": [$cgroups]" \
-      "\"rootfs\": $(json_string "$ROOTFS")"
-    printf '  "log": %s' "$log"
-  )" >"$STATE_DIR/state.json"
+      "\"rootfs\": $rootfs"
+    printf '  "log": %s\n}\n' "$log"
+  } >"$STATE_DIR/state.json"
 }
 
 # state_field NAME: a number or plain string field of state.json, or nothing.
@@ -431,6 +452,12 @@ state_field() {
 
 # A JSON string: backslash, quote and control characters escaped.
 json_string() {
+  json_quote "$1"
+  printf '%s' "$REPLY"
+}
+
+# json_quote TEXT: sets REPLY to TEXT as a JSON string.
+json_quote() {
   local text=$1 out='' char i
   text=${text//\\/\\\\}
   text=${text//\"/\\\"}
@@ -442,7 +469,7 @@ json_string() {
     done
     text=$out
   fi
-  printf '"%s"' "$text"
+  printf -v REPLY '"%s"' "$text"
 }
 
 # Finds the container's main process: the pid recorded in STATE_DIR if that process is still in
@@ -477,23 +504,6 @@ process_alive() {
   read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
   stat=${stat##*) }
   [[ ${stat%% *} != [ZX] ]]
-}
-
-# Cgroup parents and STATE_ROOT are shared by every container on the host: one container's
-# cleanup must not remove a parent that another is creating its cgroup or state in. flock(1) on
-# the directory above STATE_ROOT, which the script never removes, serialises these short steps.
-lock_shared() {
-  ((!DRY_RUN)) || return 0
-  local above=${STATE_ROOT%/*}
-  above=${above:-/}
-  [[ -d $above ]] || mkdir -p -- "$above"
-  exec {LOCK_FD}<"$above"
-  flock "$LOCK_FD" || die "could not lock $above"
-}
-
-unlock_shared() {
-  if [[ -n $LOCK_FD ]]; then exec {LOCK_FD}<&-; fi
-  LOCK_FD=
 }
 
 # debug_pause STEP: with UNSHARED_DEBUG_PAUSE=STEP, the script stops itself (SIGSTOP) at that
@@ -541,11 +551,9 @@ preflight() {
   require_tool cp coreutils coreutils coreutils
   require_tool ln coreutils coreutils coreutils
   require_tool rm coreutils coreutils coreutils
-  require_tool sleep coreutils coreutils coreutils
   require_tool setsid util-linux util-linux-misc util-linux
   require_tool nsenter util-linux util-linux-misc util-linux
   require_tool tail coreutils coreutils coreutils
-  require_tool flock util-linux flock util-linux
   if ((${#MISSING_TOOLS[@]})); then
     say "error: missing tools; install the package named for your distribution:"
     printf '  %s\n' "${MISSING_TOOLS[@]}" >&2
@@ -612,22 +620,27 @@ cgroup_want() {
 }
 
 # Creates the container's cgroup in every hierarchy. The first leaf directory doubles as a lock:
-# if it exists, a container of this name exists. The shared lock keeps another container's
-# cleanup from removing an empty parent between our two mkdirs.
+# if it exists, a container of this name exists. Parents are shared, and another container's
+# cleanup may remove an empty one (rmdir) between our mkdirs: then the leaf's mkdir fails with
+# no parent, and the parents are made again. (No lock, so no flock(1) run on the start path.)
+# Once the first leaf is ours, mkdir -p makes the others with any parent they lack.
 cgroup_create() {
-  local dir
-  lock_shared
-  act mkdir -p -- "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"
-  if ((CGROUP_VERSION == 2)); then cgroup_enable_controllers; fi
-  if ! act mkdir -- "${CGROUP_DIRS[0]}" 2>/dev/null; then
-    unlock_shared
-    [[ -d ${CGROUP_DIRS[0]} ]] || die "could not create the cgroup ${CGROUP_DIRS[0]}"
-    if find_init; then die "container $CONTAINER_NAME is already running (pid $INIT_PID)"; fi
-    die "container $CONTAINER_NAME already exists, stopped (${CGROUP_DIRS[0]}); remove it first: $SCRIPT_NAME rm"
-  fi
-  unlock_shared
+  local dir tries
+  for ((tries = 1; ; tries++)); do
+    [[ ! -e ${CGROUP_DIRS[0]} ]] || cgroup_exists
+    act mkdir -p -- "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"
+    if ((CGROUP_VERSION == 2)); then cgroup_enable_controllers; fi
+    act mkdir -- "${CGROUP_DIRS[0]}" 2>/dev/null && break
+    [[ ! -e ${CGROUP_DIRS[0]} ]] || cgroup_exists
+    ((tries < 20)) || die "could not create the cgroup ${CGROUP_DIRS[0]}"
+  done
   for dir in "${CGROUP_DIRS[@]}"; do record cgroup "$dir"; done
   if ((${#CGROUP_DIRS[@]} > 1)); then act mkdir -p -- "${CGROUP_DIRS[@]:1}"; fi
+}
+
+cgroup_exists() {
+  if find_init; then die "container $CONTAINER_NAME is already running (pid $INIT_PID)"; fi
+  die "container $CONTAINER_NAME already exists, stopped (${CGROUP_DIRS[0]}); remove it first: $SCRIPT_NAME rm"
 }
 
 # cgroup v2 only lets a cgroup use the controllers its parent enabled in cgroup.subtree_control,
@@ -687,14 +700,44 @@ cgroup_kill() {
     else
       kill -KILL "${pids[@]}" 2>/dev/null || true
     fi
-    sleep 0.05
+    pause 0.05
   done
   return 1
 }
 
+# cgroup_remove_all [EXTRA_DIR...]: removes every cgroup directory of the container, the
+# empty parent levels above them (the last container under CGROUP_PARENT leaves nothing behind)
+# and the EXTRA_DIRs if empty, all with one rmdir(1). A parent another container uses stays:
+# rmdir fails on it, and creators make parents again when one goes (cgroup_create). A cgroup
+# whose processes have not all gone yet (a pid namespace ends asynchronously) is left by that
+# rmdir and taken one by one by cgroup_remove.
+cgroup_remove_all() {
+  local dirs=() dir base parent
+  for dir in "${CGROUP_DIRS[@]}"; do
+    [[ -d $dir ]] || ((DRY_RUN)) || continue
+    dirs+=("$dir")
+  done
+  for base in "${CGROUP_BASES[@]}"; do
+    parent=$CGROUP_PARENT
+    while :; do
+      dirs+=("$base/$parent")
+      [[ $parent == */* ]] || break
+      parent=${parent%/*}
+    done
+  done
+  dirs+=("$@")
+  if ((DRY_RUN)); then
+    act rmdir -- "${dirs[@]}"
+    return 0
+  fi
+  rmdir -- "${dirs[@]}" 2>/dev/null || true
+  for dir in "${CGROUP_DIRS[@]}"; do
+    [[ ! -d $dir ]] || cgroup_remove "$dir" || true
+  done
+}
+
 # Removes one of the container's cgroup directories. Processes still inside (the pid namespace
-# is torn down asynchronously) are killed first; empty parent levels go too, under the shared
-# lock, so the last container under CGROUP_PARENT leaves nothing behind.
+# is torn down asynchronously) are killed first; empty parent levels go too.
 cgroup_remove() {
   local dir=$1 base=${1%/"$CGROUP_PARENT"/"$CONTAINER_NAME"} parent=$CGROUP_PARENT
   if ((DRY_RUN)); then
@@ -705,13 +748,11 @@ cgroup_remove() {
     [[ -d $dir ]] || break
     rmdir -- "$dir" 2>/dev/null && break
     cgroup_kill "$dir" || true
-    sleep 0.05
+    pause 0.05
   done
-  lock_shared
   while rmdir -- "$base/$parent" 2>/dev/null && [[ $parent == */* ]]; do
     parent=${parent%/*}
   done
-  unlock_shared
   [[ ! -d $dir ]] || {
     say "warning: could not remove the cgroup $dir"
     return 1
@@ -740,10 +781,11 @@ network_setup() {
 
 # --- Inside the namespaces: mounts, hostname, pivot_root, exec --------------------------------
 #
-# unshare(1) starts this script again with the hidden first argument __container-init, as the
-# first process of the new namespaces, already in the container's cgroups. It prepares the
-# rootfs in its private mount namespace, sets the limits, pivots into the rootfs, and replaces
-# itself with the container's command.
+# unshare(1) starts this script again with the hidden first argument __container-init (then the
+# descriptor of the start pipe, empty with --dry-run), as the first process of the new
+# namespaces, already in the container's cgroups. It prepares the rootfs in its private mount
+# namespace, sets the limits, pivots into the rootfs, and replaces itself with the container's
+# command.
 
 # In the foreground, unshare runs this script again without forking: it stays outside the new
 # pid namespace, forks the container's first process, waits for it and exits with its status,
@@ -754,7 +796,9 @@ network_setup() {
 container_parent() {
   trap : INT TERM HUP
   container_init "$@" <&0 &
-  local pid=$! status
+  local pid=$! status start_fd=$1
+  # The start pipe is the init's to write (or to close by failing): not held open here.
+  if [[ -n $start_fd ]]; then exec {start_fd}>&-; fi
   while :; do
     wait "$pid" 2>/dev/null && status=0 || status=$?
     kill -0 "$pid" 2>/dev/null || break
@@ -763,6 +807,10 @@ container_parent() {
 }
 
 container_init() {
+  local start_fd=$1 host_pid
+  shift
+  # The pid the host sees: /proc is still the host's (the new one is mounted in the rootfs).
+  read -r host_pid _ </proc/self/stat
   PATH=$1
   local rootfs=$2
   CGROUP_PARENT=$3
@@ -771,8 +819,6 @@ container_init() {
   # pivot_root needs the new root to be a mount point.
   act mount --bind -- "$rootfs" "$rootfs"
   make_mount_points "$rootfs"
-  # A /proc of the new pid namespace: the container sees only its own processes.
-  act mount -t proc -o nosuid,nodev,noexec proc "$rootfs/proc"
   populate_dev "$rootfs"
   check_target "$rootfs" /sys 'mounts[0]'.target
   act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
@@ -787,6 +833,11 @@ container_init() {
   cgroup_apply_limits
   open_host_tools "$rootfs"
   enter_rootfs "$rootfs"
+  # Started: the script waits for this line (see start_pipe).
+  if [[ -n $start_fd ]]; then
+    printf '%s\n' "$host_pid" >&"$start_fd"
+    exec {start_fd}>&-
+  fi
   exec_command "$@"
 }
 
@@ -807,18 +858,27 @@ make_mount_points() {
   if ((${#dirs[@]})); then act mkdir -p -- "${dirs[@]}"; fi
 }
 
-# A minimal /dev on a tmpfs: the usual device nodes, and the mount points of a private devpts,
-# /dev/shm and /dev/mqueue (mounted by harden_mounts).
+# A minimal /dev on a tmpfs: the usual device nodes and links, and the mount points of a private
+# devpts, /dev/shm and /dev/mqueue (mounted by harden_mounts). One cp copies the nodes
+# and those of the host's links that are already what the container needs (systemd, udev and
+# OpenRC make /dev/fd and /dev/std* so): a symlink that leads where the link must (-ef). Any
+# other link, such as ptmx (a device node on the host), is made by ln.
 populate_dev() {
-  local dev=$1/dev
+  local dev=$1/dev copies=() name target
   act mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$dev"
-  act cp -a -- /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "$dev/"
+  local -A links=([fd]=/proc/self/fd [stdin]=/proc/self/fd/0 [stdout]=/proc/self/fd/1 [stderr]=/proc/self/fd/2 [ptmx]=pts/ptmx )
+  for name in "${!links[@]}"; do
+    if [[ -L /dev/$name && /dev/$name -ef ${links[$name]} ]]; then
+      copies+=("/dev/$name")
+      unset -v 'links[$name]'
+    fi
+  done
+  act cp -a -- /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "${copies[@]}" "$dev/"
   act mkdir -- "$dev/pts" "$dev/shm" "$dev/mqueue"
-  act ln -s -- /proc/self/fd "$dev"/fd
-  act ln -s -- /proc/self/fd/0 "$dev"/stdin
-  act ln -s -- /proc/self/fd/1 "$dev"/stdout
-  act ln -s -- /proc/self/fd/2 "$dev"/stderr
-  act ln -s -- pts/ptmx "$dev"/ptmx
+  for name in "${!links[@]}"; do
+    target=${links[$name]}
+    act ln -s -- "$target" "$dev/$name"
+  done
 }
 
 # Makes the rootfs the container's / and detaches the host's tree: unlike chroot, nothing of
@@ -895,25 +955,29 @@ fstab_field() {
   REPLY=${text//$'\n'/\\012}
 }
 
-# The container's private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths
-# (files behind /dev/null, directories behind an empty read-only tmpfs) and read-only paths
-# (bound onto themselves read-only), all in one mount(8) run. mount --all reads only regular
-# files, so the list is written under /dev/shm, which the shm mount in it then covers.
+# A /proc of the new pid namespace (the container sees only its own processes), the container's
+# private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths (files behind
+# /dev/null, directories behind an empty read-only tmpfs) and read-only paths (bound onto
+# themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
+# list is written under /dev/shm, which the shm mount in it then covers.
 harden_mounts() {
-  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path target lines=()
+  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field lines=()
+  lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
   lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
   for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
     fstab_field "$path"
-    if [[ -d $rootfs$path ]]; then
-      lines+=("tmpfs $REPLY tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
-    elif [[ -e $rootfs$path ]]; then
-      target=$REPLY
+    field=$REPLY
+    seen_path "$rootfs" "$path"
+    if [[ -d $REPLY ]]; then
+      lines+=("tmpfs $field tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
+    elif [[ -e $REPLY ]]; then
       fstab_field "$rootfs/dev/null"
-      lines+=("$REPLY $target none bind 0 0")
+      lines+=("$REPLY $field none bind 0 0")
     fi
   done
   for path in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do
-    if [[ -e $rootfs$path ]]; then
+    seen_path "$rootfs" "$path"
+    if [[ -e $REPLY ]]; then
       fstab_field "$rootfs$path"
       lines+=("$REPLY $path none bind,ro,nosuid,nodev,noexec 0 0")
     fi
@@ -926,6 +990,14 @@ harden_mounts() {
     printf '%s\n' "${lines[@]}" >"$fstab"
   fi
   act mount --all --fstab "$fstab" --target-prefix "$rootfs"
+}
+
+# seen_path ROOTFS PATH: sets REPLY to where to look whether PATH exists in the container. Its
+# /proc is mounted by the same mount(8) run that hides or binds its paths, so a /proc path is
+# looked for in this process's /proc (still the host's): which files a proc has is the
+# kernel's choice, the same in every pid namespace.
+seen_path() {
+  if [[ $2 == /proc/* ]]; then REPLY=$2; else REPLY=$1$2; fi
 }
 
 HOST_LOADER=() # the host's dynamic loader and its options, to run host tools after pivot_root
@@ -1011,7 +1083,8 @@ launch_container() {
   local mode=$1 unshare
   LAUNCHED_COMMAND=("${CONTAINER_COMMAND[@]}")
   if ((${#COMMAND_OVERRIDE[@]})); then LAUNCHED_COMMAND=("${COMMAND_OVERRIDE[@]}"); fi
-  local init_args=(__container-init "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${LAUNCHED_COMMAND[@]}")
+  # START_WRITE: where the container's init reports that it has started (see start_pipe).
+  local init_args=(__container-init "$START_WRITE" "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${LAUNCHED_COMMAND[@]}")
   local unshare_args=("${UNSHARE_ARGS[@]}")
   if [[ $mode == detached ]]; then
     unshare_args+=("${UNSHARE_DETACHED_ARGS[@]}")
@@ -1031,7 +1104,10 @@ launch_container() {
     state_write "$mode"
     return 0
   fi
-  unshare=$(type -P unshare)
+  start_pipe
+  init_args[1]=$START_WRITE
+  hash unshare # its path, without a subshell
+  unshare=${BASH_CMDS[unshare]}
   # The subshell joins the cgroups, then becomes unshare with an empty environment: nothing of
   # ours leaks into the container. In bridge mode it first enters the container's prepared
   # network namespace (NETNS_ENTER).
@@ -1041,7 +1117,7 @@ launch_container() {
     # output goes to the log file directly: no process of ours stays to copy it.
     (
       cgroup_join
-      close_other_fds
+      close_other_fds "$START_WRITE"
       exec -c setsid "${NETNS_ENTER[@]}" "$unshare" "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) </dev/null >>"$STATE_DIR/log" 2>&1 &
   else
@@ -1049,10 +1125,13 @@ launch_container() {
     # interactive commands work.
     (
       cgroup_join
+      exec {START_READ}<&-
       exec -c "${NETNS_ENTER[@]}" "$unshare" "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) <&0 &
   fi
   CONTAINER_PID=$!
+  exec {START_WRITE}>&-
+  START_WRITE=
   if wait_until_started; then
     debug_pause after-mounts
     state_write "$mode"
@@ -1061,34 +1140,48 @@ launch_container() {
 }
 
 # unshare outlives a detached start: it must not hold the caller's descriptors open (a pipe of
-# an ssh session or of a test runner would then never see end-of-file).
+# an ssh session or of a test runner would then never see end-of-file). close_other_fds KEEP
+# closes every descriptor above 2 but KEEP.
 close_other_fds() {
   local fd
   for fd in /proc/self/fd/*; do
     fd=${fd##*/}
-    if ((fd > 2)); then exec {fd}>&-; fi
+    if ((fd > 2 && fd != $1)); then exec {fd}>&-; fi
   done
 }
 
-# Waits until the container's init has entered its rootfs (its root is no longer ours: the
-# mounts are made and pivot_root is done), or until unshare has exited. Sets INIT_PID.
+START_READ=  # the script's end of the start pipe
+START_WRITE= # the container's end, handed to its init (and closed here once it is forked)
+
+# A pipe on which the container's init writes its pid, as the host sees it, once it has entered
+# its rootfs (the mounts are made and pivot_root is done); it ends without a line if the init
+# fails before. The script waits on it instead of polling /proc. (A pipe from <(:), opened
+# again read-only and write-only through /proc, so that the script holds no write end and sees
+# end-of-file when the container's side is gone.)
+start_pipe() {
+  local pipe
+  exec {pipe}<> <(:)
+  exec {START_READ}<"/proc/self/fd/$pipe"
+  exec {START_WRITE}>"/proc/self/fd/$pipe"
+  exec {pipe}<&-
+}
+
+# Waits until the container's init has entered its rootfs, or has failed first. Sets INIT_PID.
 wait_until_started() {
-  local tick init
-  for ((tick = 0; tick < 600; tick++)); do
-    init=
-    read -r init _ 2>/dev/null <"/proc/$CONTAINER_PID/task/$CONTAINER_PID/children" || true
-    if [[ -n $init && -e /proc/$init/root && ! /proc/$init/root -ef / ]]; then
-      INIT_PID=$init
-      return 0
-    fi
-    if ! process_alive "$CONTAINER_PID"; then
-      wait "$CONTAINER_PID" || CONTAINER_STATUS=$?
-      CONTAINER_PID=
-      return 1
-    fi
-    sleep 0.05
-  done
-  die "the container did not enter its rootfs within 30 seconds"
+  local init='' status=0
+  read -r -t 30 -u "$START_READ" init || status=$?
+  exec {START_READ}<&-
+  START_READ=
+  if [[ -n $init ]]; then
+    INIT_PID=$init
+    return 0
+  fi
+  # read fails with a status above 128 when it times out.
+  ((status <= 128)) || die "the container did not enter its rootfs within 30 seconds"
+  # End of file: the init failed before, and unshare ends with it.
+  wait "$CONTAINER_PID" || CONTAINER_STATUS=$?
+  CONTAINER_PID=
+  return 1
 }
 
 # run: the container's exit status becomes the script's; the EXIT trap cleans up.
@@ -1130,7 +1223,7 @@ stop_container() {
   if [[ -n $init_pid ]] && kill -s "$1" "$init_pid" 2>/dev/null; then
     for ((tick = 0; tick < STOP_TIMEOUT * 10; tick++)); do
       kill -0 "$init_pid" 2>/dev/null || break
-      sleep 0.1
+      pause 0.1
     done
   fi
   kill -KILL "$CONTAINER_PID" 2>/dev/null || true
@@ -1212,7 +1305,7 @@ verb_stop() {
     if ((!DRY_RUN)); then
       for ((tick = 0; tick < time * 10; tick++)); do
         process_alive "$INIT_PID" || break
-        sleep 0.1
+        pause 0.1
       done
     fi
   fi

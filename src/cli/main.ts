@@ -24,7 +24,11 @@ export const EXIT_BAD_INPUT = 2;
 /** Errors the user can fix: reported as they are, exit status 2. */
 class InputError extends Error {}
 
+/** Set by scripts/bundle.mjs in the bundled command line, which has no package.json beside it. */
+declare const __UNSHARED_VERSION__: string | undefined;
+
 function version(): string {
+  if (typeof __UNSHARED_VERSION__ === 'string') return __UNSHARED_VERSION__;
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -2,7 +2,7 @@
  * Writing an imported spec as a file people keep: TypeScript (defineContainer, the default),
  * JSON or YAML, each with a header saying where it came from and what is left to do.
  */
-import { stringify } from 'yaml';
+import { yaml } from '../yaml.js';
 import type { ContainerSpecInput } from '../spec/schema.js';
 import { commentText } from '../render/quote.js';
 
@@ -45,6 +45,6 @@ export function formatSpec(spec: ContainerSpecInput, format: ImportFormat, heade
       // JSON has no comments: the header went to stderr with the notices.
       return `${JSON.stringify({ $schema: SCHEMA_REFERENCE, ...spec }, null, 2)}\n`;
     case 'yaml':
-      return `# yaml-language-server: $schema=${SCHEMA_REFERENCE}\n${comment('# ')}\n${stringify(spec, { lineWidth: 0 })}`;
+      return `# yaml-language-server: $schema=${SCHEMA_REFERENCE}\n${comment('# ')}\n${yaml().stringify(spec, { lineWidth: 0 })}`;
   }
 }

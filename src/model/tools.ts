@@ -60,14 +60,15 @@ export function requiredTools(uses: {
   download?: boolean;
   oci?: boolean;
 }): Tool[] {
-  const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
-  // The day-2 verbs: start (setsid), exec (nsenter), logs (tail), and the lock on shared state.
-  names.push('setsid', 'nsenter', 'tail', 'flock');
+  // (The script sleeps with bash's read -t, not sleep(1), and needs no lock on shared state.)
+  const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm'];
+  // The day-2 verbs: start (setsid), exec (nsenter), logs (tail).
+  names.push('setsid', 'nsenter', 'tail');
   if (uses.fileBinds) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
-  // network: a bridge's lease file is replaced with mv (nsenter and flock are listed above).
-  if (uses.bridge) names.push('mv');
+  // network: a bridge's lease file is replaced with mv, under a lock (flock).
+  if (uses.bridge) names.push('mv', 'flock');
   // layers: a checked tarball is unpacked into a temporary directory (mktemp), its OCI
   // whiteouts become overlay whiteouts (find, mknod, setfattr), and it is renamed into the cache.
   // The layers are mounted as an overlay on the host, unmounted at cleanup (mountpoint).

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { PRECOMPILED } from './precompiled.js';
 import { commentText, shellQuote } from './quote.js';
 
 /** The folder holding `templates/`, found from this module whether it runs from src or dist. */
@@ -20,7 +21,10 @@ function packageRoot(): string {
   return dir;
 }
 
-export const TEMPLATES_DIR = join(packageRoot(), 'templates');
+/** Where the templates are read from; only looked for when they were not precompiled. */
+export function templatesDir(): string {
+  return join(packageRoot(), 'templates');
+}
 
 function createEngine(): typeof Handlebars {
   const hbs = Handlebars.create();
@@ -36,21 +40,40 @@ function createEngine(): typeof Handlebars {
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
+/** The options every template and partial is compiled with (precompiled ones too). */
+export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
+
+/** A target's template sources: `main.hbs` is the entry, every other `.hbs` file a partial. */
+export function readTemplates(target: string): { main: string; partials: Record<string, string> } {
+  const dir = join(templatesDir(), target);
+  const partials: Record<string, string> = {};
+  for (const file of readdirSync(dir).sort()) {
+    if (file.endsWith('.hbs') && file !== 'main.hbs') {
+      partials[file.slice(0, -'.hbs'.length)] = readFileSync(join(dir, file), 'utf8');
+    }
+  }
+  return { main: readFileSync(join(dir, 'main.hbs'), 'utf8'), partials };
+}
+
 /**
- * Compiles a target's templates once per process: `templates/NAME/main.hbs` is the entry, every
- * other `.hbs` file in that folder is a partial named after its file.
+ * A target's template, made once per process: from the precompiled templates in the bundled
+ * command line, else compiled from `templates/NAME/` (partials compiled with the same options
+ * as the entry, as the precompiled ones are).
  */
 export function templateFor(target: string): Handlebars.TemplateDelegate {
   const cached = compiled.get(target);
   if (cached) return cached;
   const hbs = createEngine();
-  const dir = join(TEMPLATES_DIR, target);
-  for (const file of readdirSync(dir).sort()) {
-    if (file.endsWith('.hbs') && file !== 'main.hbs') {
-      hbs.registerPartial(file.slice(0, -'.hbs'.length), readFileSync(join(dir, file), 'utf8'));
-    }
+  let template: Handlebars.TemplateDelegate;
+  const precompiled = PRECOMPILED?.[target];
+  if (precompiled) {
+    for (const [name, spec] of Object.entries(precompiled.partials)) hbs.registerPartial(name, hbs.template(spec));
+    template = hbs.template(precompiled.main);
+  } else {
+    const sources = readTemplates(target);
+    for (const [name, source] of Object.entries(sources.partials)) hbs.registerPartial(name, hbs.compile(source, COMPILE_OPTIONS));
+    template = hbs.compile(sources.main, COMPILE_OPTIONS);
   }
-  const template = hbs.compile(readFileSync(join(dir, 'main.hbs'), 'utf8'), { noEscape: true, strict: true });
   compiled.set(target, template);
   return template;
 }

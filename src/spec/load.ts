@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { yaml } from '../yaml.js';
 
 /** A spec file that could not be read or parsed (as opposed to one that is invalid). */
 export class SpecLoadError extends Error {
@@ -39,7 +40,7 @@ async function loadJson(path: string): Promise<unknown> {
 
 async function loadYaml(path: string): Promise<unknown> {
   const text = await readText(path);
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = yaml();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new SpecLoadError(doc.errors.map((e) => `${path}: not valid YAML: ${e.message}`).join('\n'));
@@ -47,10 +48,19 @@ async function loadYaml(path: string): Promise<unknown> {
   return doc.toJS();
 }
 
+/** Set by scripts/bundle.mjs: the bundled command line (dist/unshared.mjs) is the library too. */
+declare const __UNSHARED_BUNDLED__: boolean | undefined;
+
+/** The library's own module, which a spec's `import 'unshared'` gets: already loaded. */
+function selfUrl(): string {
+  if (typeof __UNSHARED_BUNDLED__ === 'boolean') return import.meta.url;
+  return pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+}
+
 async function loadModule(path: string): Promise<unknown> {
   await readText(path); // a clear error for a missing file, before esbuild's
   const esbuild = await import('esbuild');
-  const self = pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+  const self = selfUrl();
   let bundle: string;
   try {
     const result = await esbuild.build({

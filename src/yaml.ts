@@ -1,0 +1,16 @@
+/**
+ * The YAML library, loaded when first needed: only YAML specs, the kubernetes target and YAML
+ * imports use it, and it is a seventh of the bundled command line (scripts/bundle.mjs leaves it
+ * out), so a JSON or TypeScript build never parses it.
+ */
+import { createRequire } from 'node:module';
+
+type Yaml = typeof import('yaml');
+
+const requireHere = createRequire(import.meta.url);
+let loaded: Yaml | undefined;
+
+export function yaml(): Yaml {
+  loaded ??= requireHere('yaml') as Yaml;
+  return loaded;
+}
