@@ -225,6 +225,7 @@ SIGNAL=             # kill SIGNAL
 JSON=0              # status, stats: --json
 FOLLOW=0            # logs -f
 FORCE=0             # rm -f
+COMMIT_OUT=         # commit OUT: the tar to write
 
 # [--dry-run] [VERB] [VERB'S OPTIONS] [-- COMMAND ARG...]; --dry-run and --help go anywhere
 # before the command.
@@ -1519,8 +1520,6 @@ format_usec() {
 # translates: a whiteout (a character device 0:0) becomes an empty file .wh.NAME, an opaque
 # directory (xattr trusted.overlay.opaque=y: nothing below it shows) gets an empty
 # .wh..wh..opq. The tar is uncompressed, so its digest is also the layer's diff id.
-
-COMMIT_OUT= # commit OUT: the tar to write
 
 verb_commit() {
   local upper=$LAYER_DIR/upper out_dir work digest _
