@@ -1,7 +1,8 @@
 /**
  * The classic "container in 20 lines of bash" (build-container.sh), as a spec: a busybox shell
  * with its own pid, mount, uts and ipc namespaces, 128 MiB of memory, a quarter of one CPU and
- * at most 32 processes, sysfs and a tmpfs on /tmp.
+ * at most 32 processes, sysfs and a tmpfs on /tmp. Like `docker run --rm`, its writable layer
+ * (what the shell changed in the rootfs) is removed when it exits, so it can run again at once.
  *
  *     unshared build examples/build-container.ts -o build-container.sh
  *     sudo ./build-container.sh
@@ -12,6 +13,7 @@ export default defineContainer({
   name: 'scratch-container',
   // `make rootfs` builds this directory from Debian's busybox-static.
   rootfs: { dir: '/var/lib/unshared/busybox' },
+  autoRemove: true,
   hostname: 'scratch-container',
   command: ['/bin/sh'],
   env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },

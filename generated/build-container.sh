@@ -39,6 +39,12 @@ STOP_TIMEOUT=${UNSHARED_STOP_TIMEOUT:-$DEFAULT_STOP_TIMEOUT}
 DEFAULT_STATE_ROOT=/run/unshared
 STATE_ROOT=${UNSHARED_STATE_DIR:-$DEFAULT_STATE_ROOT}
 STATE_DIR=$STATE_ROOT/$CONTAINER_NAME
+# What outlives a run lives in DATA_ROOT, on disk: the container's writable layer, kept after it
+# exits for commit until rm (containers/CONTAINER_NAME), and named volumes (volumes/NAME).
+DEFAULT_DATA_ROOT=/var/lib/unshared
+DATA_ROOT=${UNSHARED_DATA_DIR:-$DEFAULT_DATA_ROOT}
+LAYER_DIR=$DATA_ROOT/containers/$CONTAINER_NAME
+VOLUMES_DIR=$DATA_ROOT/volumes
 # exec -e NAME=VALUE follows the spec's rules for env names.
 ENV_NAME_PATTERN=$'^[A-Za-z_][A-Za-z0-9_]*$'
 RESERVED_ENV_NAMES=(BASHOPTS BASH_ARGC BASH_ARGV BASH_LINENO BASH_SOURCE BASH_VERSINFO EUID PIPESTATUS PPID SHELLOPTS SHLVL UID _)
@@ -108,8 +114,9 @@ usage() {
       "" \
       "Builds and runs the container in the foreground; its exit status is the script's." \
       "Everything the script creates is removed when the container exits, when a step fails," \
-      "and on Ctrl-C, TERM or HUP. While it runs, exec, status, ps and stats work from" \
-      "another terminal." \
+      "and on Ctrl-C, TERM or HUP, except the writable layer of a container that ran (unless" \
+      "its spec has autoRemove): it stays for commit until rm. While it runs, exec, status," \
+      "ps and stats work from another terminal." \
       "  -- COMMAND ARG...  run COMMAND instead of the spec's command" ;;
     start) usage_lines \
       "Usage: $SCRIPT_NAME start [--dry-run] [-- COMMAND [ARG...]]" \
@@ -158,9 +165,16 @@ usage() {
       "Usage: $SCRIPT_NAME rm [--force]" \
       "" \
       "Removes everything the container made: its processes, its cgroups, its state" \
-      "directory. It finds them from the container's name, so it also cleans up after a" \
-      "script that was killed. Removing an absent container succeeds." \
+      "directory, its writable layer ($LAYER_DIR; named volumes stay). It finds them from" \
+      "the container's name, so it also cleans up after a script that was killed." \
+      "Removing an absent container succeeds." \
       "  -f, --force  kill the container first if it still runs" ;;
+    commit) usage_lines \
+      "Usage: $SCRIPT_NAME commit OUT.tar" \
+      "" \
+      "Writes the stopped container's writable layer (what it changed in its rootfs) to" \
+      "OUT.tar as an OCI image layer, deletions as .wh. whiteout files, and prints its" \
+      "digest (sha256:...). A spec can use the tar as a layer of its rootfs." ;;
     stats) usage_lines \
       "Usage: $SCRIPT_NAME stats [--json]" \
       "" \
@@ -169,7 +183,7 @@ usage() {
       "v1 and v2 alike (--json), or readable units." ;;
     *) usage_lines \
       "Usage: $SCRIPT_NAME [run] [--dry-run] [-- COMMAND [ARG...]]" \
-      "       $SCRIPT_NAME [--dry-run] start|exec|stop|kill|status|ps|logs|stats|rm [OPTIONS]" \
+      "       $SCRIPT_NAME [--dry-run] start|exec|stop|kill|status|ps|logs|stats|rm|commit [OPTIONS]" \
       "" \
       "Builds and runs the container $CONTAINER_NAME, and manages it once it runs." \
       "" \
@@ -184,6 +198,7 @@ usage() {
       "  logs [-f]             output of a detached container" \
       "  stats [--json]        memory, CPU and pids use and limits" \
       "  rm [--force]          remove everything the container made" \
+      "  commit OUT.tar        write the container's writable layer as an OCI layer tar" \
       "  COMMAND --help        help on one command (for example: start --help)" \
       "" \
       "Options:" \
@@ -194,6 +209,7 @@ usage() {
       "  UNSHARED_CGROUP_PARENT  parent of the container's cgroup (now: $CGROUP_PARENT)" \
       "  UNSHARED_STOP_TIMEOUT   seconds from SIGTERM to SIGKILL on stop (now: $STOP_TIMEOUT)" \
       "  UNSHARED_STATE_DIR      where containers keep their state (now: $STATE_ROOT)" \
+      "  UNSHARED_DATA_DIR       where writable layers and named volumes are kept (now: $DATA_ROOT)" \
       "  UNSHARED_DEBUG_PAUSE    for tests: after-cgroup, after-mounts or after-start makes" \
       "                          run and start stop themselves (SIGSTOP) at that step" \
       "" \
@@ -206,7 +222,7 @@ usage_lines() { printf '%s\n' "$@"; }
 
 # --- Command line ------------------------------------------------------------------------------
 
-VERB=               # run (the default), start, exec, stop, kill, status, ps, logs, rm, stats
+VERB=               # run (the default), start, exec, stop, kill, status, ps, logs, rm, stats, commit
 VERB_GIVEN=         # set when the command line names the verb (help shows that verb's)
 HELP=0              # --help
 COMMAND_OVERRIDE=() # run/start: the command after --; exec: the command to run
@@ -217,6 +233,7 @@ SIGNAL=             # kill SIGNAL
 JSON=0              # status, stats: --json
 FOLLOW=0            # logs -f
 FORCE=0             # rm -f
+COMMIT_OUT=         # commit OUT: the tar to write
 
 # [--dry-run] [VERB] [VERB'S OPTIONS] [-- COMMAND ARG...]; --dry-run and --help go anywhere
 # before the command.
@@ -226,7 +243,7 @@ parse_arguments() {
       --dry-run) DRY_RUN=1 ;;
       -h | --help) HELP=1 ;;
       help) HELP=1 ;;
-      run | start | exec | stop | kill | status | ps | logs | rm | stats)
+      run | start | exec | stop | kill | status | ps | logs | rm | stats | commit)
         VERB=$1 VERB_GIVEN=1
         shift
         break
@@ -275,6 +292,10 @@ parse_verb_arguments() {
       status:--json | stats:--json) JSON=1 ;;
       logs:-f | logs:--follow) FOLLOW=1 ;;
       rm:-f | rm:--force) FORCE=1 ;;
+      commit:[!-]* | commit:-)
+        [[ -z $COMMIT_OUT ]] || usage_error "commit writes one file, not '$COMMIT_OUT' and '$1'"
+        COMMIT_OUT=$1
+        ;;
       *) usage_error "unknown argument: $1 (see: $SCRIPT_NAME $VERB --help)" ;;
     esac
     shift
@@ -301,6 +322,9 @@ check_arguments() {
     [[ $EXEC_WORKDIR == /* && /$EXEC_WORKDIR/ != */../* ]] ||
       usage_error "exec -w needs an absolute path inside the container without '..', not '$EXEC_WORKDIR'"
   fi
+  if [[ $VERB == commit ]]; then
+    [[ -n $COMMIT_OUT && $COMMIT_OUT != - ]] || usage_error "commit needs the file to write: $SCRIPT_NAME commit OUT.tar"
+  fi
   [[ $STOP_TIME =~ ^[0-9]*$ ]] || usage_error "stop --time needs whole seconds, not '$STOP_TIME'"
   if [[ -n $SIGNAL ]]; then
     SIGNAL=${SIGNAL#SIG}
@@ -311,6 +335,8 @@ check_arguments() {
     usage_error "UNSHARED_CGROUP_PARENT must be a relative cgroup path such as 'unshared', not '$CGROUP_PARENT'"
   [[ $STATE_ROOT == /* && /$STATE_ROOT/ != */./* && /$STATE_ROOT/ != */../* ]] ||
     usage_error "UNSHARED_STATE_DIR must be an absolute path, not '$STATE_ROOT'"
+  [[ $DATA_ROOT == /* && /$DATA_ROOT/ != */./* && /$DATA_ROOT/ != */../* ]] ||
+    usage_error "UNSHARED_DATA_DIR must be an absolute path, not '$DATA_ROOT'"
 }
 
 # --- Cleanup: everything the script creates is recorded, and undone in reverse order ----------
@@ -319,7 +345,8 @@ UNDO=()
 
 # record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
 # state-root (STATE_ROOT, made by this run), network (the container's bridge networking),
-# tree (a temporary directory), download (a transfer in progress).
+# tree (a temporary directory), download (a transfer in progress), layer (the writable layer:
+# removed unless the container ran and keeps it, see layer_undo).
 record() { UNDO+=("$1:${2-}"); }
 
 # The cgroups and STATE_ROOT are empty directories once the rest is undone: they go last, in
@@ -332,6 +359,7 @@ undo_all() {
       cgroup) cgroups=1 ;;
       tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
       state) state_remove ;;
+      layer) layer_undo ;;
       state-root) empty_dirs+=("$STATE_ROOT") ;;
       network) network_teardown ;; # network: veth, namespace, lease, firewall rules
     esac
@@ -385,7 +413,7 @@ INIT_PID= # the container's main process (PID 1 of its pid namespace), as the ho
 state_create() {
   if [[ ! -d $STATE_ROOT ]]; then record state-root "$STATE_ROOT"; fi
   if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
-  act mkdir -p -m 0700 -- "$STATE_DIR"
+  act mkdir -p -m 0700 -- "$STATE_DIR" "$ROOT"
   record state "$STATE_DIR"
 }
 
@@ -405,7 +433,7 @@ state_root_remove() {
 # state_write detached|foreground: the pid file, and state.json for people and tools. (Built
 # with json_quote and printf: no subshell, so no fork, on the start path.)
 state_write() {
-  local mode=$1 started log=null word command='' cgroups='' rootfs
+  local mode=$1 started log=null word command='' cgroups='' layers='' upper=null rootfs
   printf -v started '%(%s)T' -1
   if [[ $mode == detached ]]; then
     json_quote "$STATE_DIR/log"
@@ -419,7 +447,13 @@ state_write() {
     json_quote "$word"
     cgroups+=${cgroups:+, }$REPLY
   done
-  json_quote "$ROOTFS"
+  for word in "${ROOTFS_LAYERS[@]}"; do
+    json_quote "$word"
+    layers+=${layers:+, }$REPLY
+  done
+  json_quote "$LAYER_DIR/upper"
+  upper=$REPLY
+  json_quote "$ROOT"
   rootfs=$REPLY
   if ((DRY_RUN)); then
     printf '+ %s\n' "echo PID > $(quote_word "$STATE_DIR/pid")" "echo {...} > $(quote_word "$STATE_DIR/state.json")"
@@ -438,7 +472,9 @@ state_write() {
       "\"cgroupVersion\": $CGROUP_VERSION" \
       "\"cgroupParent\": \"$CGROUP_PARENT\"" \
       "\"cgroups\": [$cgroups]" \
-      "\"rootfs\": $rootfs"
+      "\"rootfs\": $rootfs" \
+      "\"layers\": [$layers]" \
+      "\"upperDir\": $upper"
     printf '  "log": %s\n}\n' "$log"
   } >"$STATE_DIR/state.json"
 }
@@ -532,6 +568,14 @@ require_tool() {
   MISSING_TOOLS+=("$1 (Debian/Ubuntu: $2; Alpine: $3; RHEL/Fedora: $4)$also")
 }
 
+# Exits if require_tool found tools missing, naming their packages.
+missing_tools_exit() {
+  ((${#MISSING_TOOLS[@]})) || return 0
+  say "error: missing tools; install the package named for your distribution:"
+  printf '  %s\n' "${MISSING_TOOLS[@]}" >&2
+  exit 125
+}
+
 # require_path PATH FIELD: a host path the spec names must exist.
 require_path() {
   [[ -e $1 ]] || die "$2: $1 does not exist"
@@ -554,11 +598,7 @@ preflight() {
   require_tool setsid util-linux util-linux-misc util-linux
   require_tool nsenter util-linux util-linux-misc util-linux
   require_tool tail coreutils coreutils coreutils
-  if ((${#MISSING_TOOLS[@]})); then
-    say "error: missing tools; install the package named for your distribution:"
-    printf '  %s\n' "${MISSING_TOOLS[@]}" >&2
-    exit 125
-  fi
+  missing_tools_exit
   # The script runs itself again inside the new namespaces, so it must be a file.
   [[ $0 == /* ]] && SELF=$0 || SELF=$PWD/$0
   [[ -f $SELF ]] || die "run this script from a file, not from a pipe ($0 is not a file)"
@@ -761,15 +801,58 @@ cgroup_remove() {
 
 # --- The root filesystem ----------------------------------------------------------------------
 
-ROOTFS=
 # The image's layers as host directories, bottom first, each fully unpacked, with overlay-style
 # whiteouts. Layers from the cache are shared by every container and never written by one.
 ROOTFS_LAYERS=()
 
 prepare_rootfs() {
-  # One layer, used in place as the container's root.
   ROOTFS_LAYERS=("$ROOTFS_DIR")
-  ROOTFS=${ROOTFS_LAYERS[0]}
+}
+
+# --- The container's root: the image's layers, read-only, under its own writable layer --------
+#
+# The container's / is an overlay mounted in its own mount namespace (it vanishes with it) on
+# STATE_DIR/root: the rootfs's layers are its lower dirs, shared by every container and never
+# written; the container's writes go to its upper dir. That upper dir is on disk in LAYER_DIR
+# and outlives the container's processes (as with docker run without --rm), so that commit can
+# turn it into a layer tarball, until rm. (STATE_ROOT is on /run, a tmpfs: no place for data
+# that is kept.)
+
+ROOT=$STATE_DIR/root # where the init mounts the container's root, inside its mount namespace
+ROOT_MOUNT=()        # how: FSTYPE SOURCE OPTIONS, as mount -t FSTYPE -o OPTIONS SOURCE ROOT
+LAYER_KEEP=0         # 1 once the container runs: its writable layer then stays until rm
+
+# A kept layer holds the name, as Docker refuses the name of an exited container until rm.
+layer_check() {
+  [[ ! -e $LAYER_DIR ]] ||
+    die "container $CONTAINER_NAME has exited and its writable layer is kept in $LAYER_DIR: commit it ($SCRIPT_NAME commit OUT.tar) or remove it ($SCRIPT_NAME rm) first"
+}
+
+# Sets ROOT_MOUNT from ROOTFS_LAYERS; makes the writable layer's directories on the host.
+layer_prepare() {
+  local lower='' i path
+  # lowerdir lists the layers top first, separated by ':'; mount options are separated by ','.
+  for path in "${ROOTFS_LAYERS[@]}" "$LAYER_DIR" "$ROOT"; do
+    [[ $path != *[,:\\\"]* ]] || die "rootfs: an overlay mount cannot take a path with , : \\ or \" in it: $path"
+  done
+  for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
+    lower+=${lower:+:}${ROOTFS_LAYERS[i]}
+  done
+  # Host users have no business in containers' files: containers/ is 0700. The upper dir's mode
+  # is that of the container's /.
+  if [[ ! -d $DATA_ROOT/containers ]]; then act mkdir -p -m 0700 -- "$DATA_ROOT/containers"; fi
+  act mkdir -m 0755 -- "$LAYER_DIR" "$LAYER_DIR/upper" "$LAYER_DIR/work"
+  record layer "$LAYER_DIR"
+  ROOT_MOUNT=(overlay overlay "lowerdir=$lower,upperdir=$LAYER_DIR/upper,workdir=$LAYER_DIR/work")
+}
+
+# Removes the writable layer, unless the container has run and keeps it (undo_all's "layer").
+layer_undo() {
+  ((LAYER_KEEP)) || layer_remove
+}
+
+layer_remove() {
+  if [[ -e $LAYER_DIR ]]; then act rm -rf --one-file-system -- "$LAYER_DIR"; fi
 }
 
 # --- Network setup, on the host side ------------------------------------------------------------
@@ -812,12 +895,13 @@ container_init() {
   # The pid the host sees: /proc is still the host's (the new one is mounted in the rootfs).
   read -r host_pid _ </proc/self/stat
   PATH=$1
-  local rootfs=$2
-  CGROUP_PARENT=$3
-  NETWORK_FILES_DIR=$4 # network: where /etc/hosts and /etc/resolv.conf were written
-  shift 4
-  # pivot_root needs the new root to be a mount point.
-  act mount --bind -- "$rootfs" "$rootfs"
+  local rootfs=$2 # the mount point of the container's root; $3 $4 $5: ROOT_MOUNT
+  CGROUP_PARENT=$6
+  NETWORK_FILES_DIR=$7 # network: where /etc/hosts and /etc/resolv.conf were written
+  VOLUMES_DIR=$8
+  # The container's root (see layer_prepare), a mount point as pivot_root needs.
+  act mount -t "$3" -o "$5" -- "$4" "$rootfs"
+  shift 8
   make_mount_points "$rootfs"
   populate_dev "$rootfs"
   check_target "$rootfs" /sys 'mounts[0]'.target
@@ -1066,8 +1150,10 @@ create_container() {
   cgroup_detect
   cgroup_create
   debug_pause after-cgroup
+  layer_check
   state_create
   prepare_rootfs
+  layer_prepare
   network_setup
   if [[ $VERB == start ]]; then
     launch_container detached
@@ -1084,7 +1170,7 @@ launch_container() {
   LAUNCHED_COMMAND=("${CONTAINER_COMMAND[@]}")
   if ((${#COMMAND_OVERRIDE[@]})); then LAUNCHED_COMMAND=("${COMMAND_OVERRIDE[@]}"); fi
   # START_WRITE: where the container's init reports that it has started (see start_pipe).
-  local init_args=(__container-init "$START_WRITE" "$PATH" "$ROOTFS" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "${LAUNCHED_COMMAND[@]}")
+  local init_args=(__container-init "$START_WRITE" "$PATH" "$ROOT" "${ROOT_MOUNT[@]}" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "$VOLUMES_DIR" "${LAUNCHED_COMMAND[@]}")
   local unshare_args=("${UNSHARE_ARGS[@]}")
   if [[ $mode == detached ]]; then
     unshare_args+=("${UNSHARE_DETACHED_ARGS[@]}")
@@ -1321,8 +1407,9 @@ verb_kill() {
 }
 
 # Removes everything the container made, found from its name: its processes (a running
-# container only with --force), its cgroups, its network, its state directory. Its mounts live in its own
-# mount namespace and vanish with its last process. Removing an absent container succeeds.
+# container only with --force), its cgroups, its network, its state directory, its writable
+# layer (named volumes stay). Its mounts live in its own mount namespace and vanish with its last
+# process. Removing an absent container succeeds.
 verb_rm() {
   local dir failed=0
   if find_init && ((!FORCE)); then
@@ -1332,6 +1419,7 @@ verb_rm() {
     cgroup_remove "$dir" || failed=1
   done
   state_remove
+  layer_remove
   ((!failed)) || die "some of the container's cgroups could not be removed"
 }
 
@@ -1343,7 +1431,7 @@ verb_status() {
   if find_init; then
     status=running
     started=$(state_field startedAt)
-  elif [[ -d $STATE_DIR || -d ${CGROUP_DIRS[0]-/nonexistent} ]]; then
+  elif [[ -d $STATE_DIR || -d ${CGROUP_DIRS[0]-/nonexistent} || -d $LAYER_DIR ]]; then
     status=stopped
   fi
   mode=$(state_field mode)
@@ -1361,6 +1449,7 @@ verb_status() {
     if [[ -n $uptime ]]; then printf '%-8s %s\n' uptime "$(format_duration "$uptime")"; fi
     if [[ -n $mode ]]; then printf '%-8s %s\n' mode "$mode"; fi
     printf '%-8s %s\n' state "$STATE_DIR"
+    if [[ -d $LAYER_DIR ]]; then printf '%-8s %s\n' layer "$LAYER_DIR"; fi
   fi
   [[ $status == running ]] || exit 3
 }
@@ -1527,6 +1616,105 @@ format_usec() {
     return 0
   }
   printf '%d.%03ds' $(($1 / 1000000)) $(($1 % 1000000 / 1000))
+}
+
+# --- commit: the writable layer as an OCI image layer ------------------------------------------
+#
+# The container's upper dir holds what it changed; what it deleted from the layers below,
+# overlay records in its own way. The OCI image spec's layer tar says it otherwise, and commit
+# translates: a whiteout (a character device 0:0) becomes an empty file .wh.NAME, an opaque
+# directory (xattr trusted.overlay.opaque=y: nothing below it shows) gets an empty
+# .wh..wh..opq. The tar is uncompressed, so its digest is also the layer's diff id.
+
+verb_commit() {
+  local upper=$LAYER_DIR/upper out_dir work digest _
+  local -a found=() chars=() rdevs=() entries=() whiteouts=() opaque=() staging_dirs=()
+  if find_init; then die "container $CONTAINER_NAME is running (pid $INIT_PID): stop it first ($SCRIPT_NAME stop), so that its layer holds still"; fi
+  [[ -d $upper ]] || die "container $CONTAINER_NAME has no writable layer in $LAYER_DIR: it never ran, was removed, or its spec has readonlyRootfs, volatile or autoRemove"
+  require_tool getfattr attr attr attr
+  require_tool find findutils findutils findutils
+  require_tool sort coreutils coreutils coreutils
+  require_tool stat coreutils coreutils coreutils
+  require_tool sha256sum coreutils coreutils coreutils
+  require_tool mktemp coreutils coreutils coreutils
+  require_tool mv coreutils coreutils coreutils
+  require_tool tar tar tar tar
+  missing_tools_exit
+  out_dir=.
+  if [[ $COMMIT_OUT == */* ]]; then out_dir=${COMMIT_OUT%/*}; fi
+  [[ -d ${out_dir:-/} ]] || die "commit: the directory of $COMMIT_OUT does not exist"
+  install_traps
+  # Next to OUT, so that the finished tar replaces OUT in one rename.
+  work=$(mktemp -d -- "${out_dir:-/}/.unshared-commit.XXXXXX") || die "commit: cannot make a directory next to $COMMIT_OUT"
+  record tree "$work"
+  # Every entry, in byte order (parents before children; the same tar from the same layer).
+  mapfile -d '' -t found < <(cd -- "$upper" && find . -mindepth 1 -printf '%y %P\0' | LC_ALL=C sort -z)
+  local entry
+  for entry in "${found[@]}"; do
+    if [[ $entry == 'c '* ]]; then chars+=("${entry#c }"); else entries+=("${entry#? }"); fi
+  done
+  if ((${#chars[@]})); then
+    mapfile -d '' -t rdevs < <(cd -- "$upper" && stat --printf '%t:%T\0' -- "${chars[@]}")
+    local i
+    for ((i = 0; i < ${#chars[@]}; i++)); do
+      if [[ ${rdevs[i]} == 0:0 ]]; then whiteouts+=("${chars[i]}"); else entries+=("${chars[i]}"); fi
+    done
+  fi
+  commit_opaque_dirs "$upper"
+  opaque=("${COMMIT_OPAQUE[@]}")
+  local -a markers=()
+  for entry in "${whiteouts[@]}"; do
+    if [[ $entry == */* ]]; then markers+=("${entry%/*}/.wh.${entry##*/}"); else markers+=(".wh.$entry"); fi
+  done
+  for entry in "${opaque[@]}"; do markers+=("$entry/.wh..wh..opq"); done
+  for entry in "${markers[@]}"; do
+    if [[ $entry == */* ]]; then staging_dirs+=("$work/markers/${entry%/*}"); fi
+  done
+  act mkdir -p -- "$work/markers" "${staging_dirs[@]}"
+  for entry in "${markers[@]}"; do
+    if ((!DRY_RUN)); then : >"$work/markers/$entry"; fi
+  done
+  printf '%s\0' "${entries[@]}" >"$work/entries"
+  if ((${#markers[@]})); then printf '%s\0' "${markers[@]}" >"$work/markers.list"; else : >"$work/markers.list"; fi
+  # pax: holds long names and xattrs; no atime, ctime or process id in it, so the same layer
+  # gives the same bytes. Of the xattrs, user.* and file capabilities (not overlay's own).
+  local tar_options=(--format=pax --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime'
+    --numeric-owner --null --no-recursion --xattrs --xattrs-include='user.*' --xattrs-include='security.capability')
+  act tar --create --file "$work/layer.tar" "${tar_options[@]}" --directory "$upper" --files-from "$work/entries" ||
+    die "commit: tar could not read the layer $upper"
+  act tar --append --file "$work/layer.tar" "${tar_options[@]}" --owner=0 --group=0 --mode=0644 --mtime=@0 \
+    --directory "$work/markers" --files-from "$work/markers.list" || die "commit: tar could not add the whiteouts"
+  ((!DRY_RUN)) || return 0
+  read -r digest _ < <(sha256sum -- "$work/layer.tar")
+  act mv -f -- "$work/layer.tar" "$COMMIT_OUT"
+  say "committed $CONTAINER_NAME's layer to $COMMIT_OUT (${#entries[@]} entries, ${#whiteouts[@]} whiteouts, ${#opaque[@]} opaque directories)"
+  printf 'sha256:%s\n' "$digest"
+}
+
+COMMIT_OPAQUE=()
+
+# commit_opaque_dirs UPPER: COMMIT_OPAQUE gets the directories of UPPER (relative paths) whose
+# trusted.overlay.opaque is "y". getfattr writes a name's unprintable bytes as \ooo (octal).
+commit_opaque_dirs() {
+  local line name='' raw char
+  COMMIT_OPAQUE=()
+  while IFS= read -r line; do
+    case $line in
+      '# file: '*)
+        raw=${line#'# file: '} name=''
+        while [[ $raw =~ ^([^\\]*)\\([0-7][0-7][0-7])(.*)$ ]]; do
+          printf -v char %b "\\0${BASH_REMATCH[2]}"
+          name+=${BASH_REMATCH[1]}$char
+          raw=${BASH_REMATCH[3]}
+        done
+        name+=$raw
+        ;;
+      'trusted.overlay.opaque="y"')
+        if [[ $name == "$1"/* ]]; then COMMIT_OPAQUE+=("${name#"$1"/}"); fi
+        ;;
+    esac
+  done < <(LC_ALL=C getfattr --absolute-names --recursive --physical --no-dereference \
+    --match='^trusted\.overlay\.opaque$' --dump -- "$1" 2>/dev/null)
 }
 
 # --- Entry point ------------------------------------------------------------------------------

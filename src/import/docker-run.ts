@@ -41,7 +41,6 @@ const SHORT: Record<string, string> = {
 
 /** Why some common flags cannot be imported (others get a generic reason). */
 const REASONS: Record<string, string> = {
-  '--read-only': 'the spec has no read-only root filesystem field yet',
   '-d': 'the script runs in the foreground; run it under systemd (--target systemd) or nohup',
   '--detach': 'the script runs in the foreground; run it under systemd (--target systemd) or nohup',
   '-t': 'the script does not allocate a terminal',
@@ -135,7 +134,14 @@ export function importDockerRun(args: readonly string[]): Imported {
   command = args.slice(i);
 
   function handleBoolean(flag: string) {
-    if (flag === '--rm') return; // the script always removes what it made
+    if (flag === '--rm') {
+      spec['autoRemove'] = true; // otherwise the writable layer stays until rm, as without --rm
+      return;
+    }
+    if (flag === '--read-only') {
+      spec['readonlyRootfs'] = true;
+      return;
+    }
     if (flag === '-i' || flag === '--interactive') return; // the script keeps stdin
     if (flag === '--sig-proxy') return; // the script passes TERM, INT and HUP on
     refuse(flag, REASONS[flag] ?? 'has no equivalent in the spec');
@@ -192,8 +198,10 @@ export function importDockerRun(args: readonly string[]): Imported {
       }
       case '--volume': {
         const parts = value.split(':');
-        if (!value.startsWith('/')) {
-          refuse(`-v ${value}`, 'named volumes have no equivalent: bind a host directory (-v /host/dir:/path)');
+        if (!value.startsWith('/') && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(parts[0]!) && parts.length >= 2 && parts.length <= 3 && (parts[2] === undefined || ['ro', 'rw'].includes(parts[2]))) {
+          mounts.push({ type: 'volume', name: parts[0], target: parts[1], ...(parts[2] === 'ro' ? { readonly: true } : {}) });
+        } else if (!value.startsWith('/')) {
+          refuse(`-v ${value}`, 'expected a host directory or a volume name, then :CONTAINER[:ro|rw] (an anonymous volume has no equivalent)');
         } else if (parts.length < 2 || parts.length > 3 || (parts[2] !== undefined && !['ro', 'rw'].includes(parts[2]))) {
           refuse(`-v ${value}`, "expected HOST:CONTAINER or HOST:CONTAINER:ro|rw (other options such as z, Z or propagation have no equivalent)");
         } else {
@@ -310,7 +318,7 @@ export function importDockerRun(args: readonly string[]): Imported {
   if (groups.length > 0) result['groups'] = groups;
   if (Object.keys(rlimits).length > 0) result['rlimits'] = rlimits;
   if (Object.keys(sysctls).length > 0) result['sysctls'] = sysctls;
-  for (const key of ['cgroupParent', 'stopTimeout', 'restart'] as const) if (spec[key] !== undefined) result[key] = spec[key];
+  for (const key of ['cgroupParent', 'stopTimeout', 'restart', 'readonlyRootfs', 'autoRemove'] as const) if (spec[key] !== undefined) result[key] = spec[key];
   // docker's default network is the bridge; its namespaces are the spec's default ones.
   const mode = networkMode ?? 'bridge';
   if (mode === 'host') result['namespaces'] = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];

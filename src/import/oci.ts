@@ -60,7 +60,7 @@ export function importOciConfig(config: unknown, options: { bundleDir: string; n
   // The root.
   if (typeof root['path'] !== 'string') refuse('root.path: missing');
   else spec['rootfs'] = { dir: isAbsolute(root['path']) ? root['path'] : resolve(options.bundleDir, root['path']) };
-  if (root['readonly'] === true) refuse('root.readonly: the spec has no read-only root filesystem field yet');
+  if (root['readonly'] === true) spec['readonlyRootfs'] = true;
 
   // The process.
   const args = strings(process['args']);

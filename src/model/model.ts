@@ -19,8 +19,16 @@ export interface MountStep {
   /** Where the spec declared it, for error messages: `mounts[2]`. */
   origin: string;
   target: string;
-  /** A bind mount of a host path; a file source needs the target's parent directory. */
-  bind?: { source: string; readonly: boolean; targetParent: string };
+  /**
+   * A bind mount of a host path; a file source needs the target's parent directory. `options`
+   * are the flags mount(8) applies with the bind in one call (`ro,nosuid,nodev,noexec`), or ''.
+   */
+  bind?: { source: string; readonly: boolean; options: string; targetParent: string };
+  /**
+   * A named volume's name: the bind's source is then DATA_ROOT/volumes/NAME, found by the
+   * script at run time (`bind.source` is its default path, for targets that need a fixed one).
+   */
+  volume?: string;
   /** A fresh filesystem instance (tmpfs, sysfs). */
   fs?: { type: string; options: string };
 }
@@ -56,6 +64,8 @@ export interface ContainerModel {
   rootfs: { dir: string } | { tar: string } | { layers: LayerStep[] };
   /** The default layer cache (one directory per sha256 digest); UNSHARED_LAYER_CACHE overrides it. */
   layerCache: string;
+  /** The container's root: read-only layers (the rootfs) under its own writable layer. */
+  storage: StorageModel;
   cgroup: {
     parent: string;
     /** The script checks UNSHARED_CGROUP_PARENT against this (a POSIX ERE). */
@@ -65,6 +75,8 @@ export interface ContainerModel {
     v2: CgroupWrite[];
   };
   mounts: MountStep[];
+  /** Names of the named volumes the mounts use, each once. */
+  volumes: string[];
   /** Device nodes copied from the host into the container's /dev (a tmpfs). */
   devices: string[];
   /** Symlinks in the container's /dev: name -> target. */
@@ -83,6 +95,8 @@ export interface ContainerModel {
   network: NetworkModel;
   /** Where the per-container state directories live; UNSHARED_STATE_DIR overrides it. */
   stateRoot: string;
+  /** Where kept writable layers (containers/NAME) and named volumes (volumes/NAME) live; UNSHARED_DATA_DIR overrides it. */
+  dataRoot: string;
   /** `exec -e NAME=VALUE` is checked at run time against the spec's own rules for env names. */
   envNamePattern: string;
   reservedEnvNames: string[];
@@ -118,6 +132,27 @@ function resolveRootfs(rootfs: ContainerSpec['rootfs']): ContainerModel['rootfs'
 
 /** The default root of the state directories: one per container, on the host's tmpfs. */
 export const DEFAULT_STATE_ROOT = '/run/unshared';
+/**
+ * The default root of what outlives a run: writable layers kept for commit until rm, and named
+ * volumes. On disk, not on /run's tmpfs: it survives reboots and does not take memory (Docker's
+ * /var/lib/docker for the same reasons).
+ */
+export const DEFAULT_DATA_ROOT = '/var/lib/unshared';
+
+/**
+ * The root filesystem is an overlay: the rootfs's layers read-only below, and one writable
+ * layer per container above, so that containers share their image and never change it.
+ */
+export interface StorageModel {
+  /** No writable layer: the root is a read-only bind (one layer) or an overlay without upper. */
+  readonly: boolean;
+  /** The writable layer is on a tmpfs inside the container's mount namespace: it ends with it. */
+  volatile: boolean;
+  /** The writable layer is a host directory (DATA_ROOT/containers/NAME): neither readonly nor volatile. */
+  hostLayer: boolean;
+  /** A host layer outlives a foreground run (for commit) until rm; false with autoRemove. */
+  keepLayer: boolean;
+}
 
 const NAMESPACE_FLAGS: Record<Namespace, string> = {
   pid: '--pid', net: '--net', mount: '--mount', uts: '--uts', ipc: '--ipc', user: '--user', cgroup: '--cgroup', time: '--time',
@@ -140,11 +175,20 @@ function mountSteps(spec: ContainerSpec): MountStep[] {
     const origin = `mounts[${i}]`;
     switch (m.type) {
       case 'bind':
+      case 'volume': {
+        const flags = (['readonly', 'nosuid', 'nodev', 'noexec'] as const).filter((f) => m[f] === true);
         return {
           origin,
           target: m.target,
-          bind: { source: m.source, readonly: m.readonly ?? false, targetParent: m.target.slice(0, m.target.lastIndexOf('/')) || '/' },
+          bind: {
+            source: m.type === 'bind' ? m.source : `${DEFAULT_DATA_ROOT}/volumes/${m.name}`,
+            readonly: m.readonly ?? false,
+            options: flags.map((f) => (f === 'readonly' ? 'ro' : f)).join(','),
+            targetParent: m.target.slice(0, m.target.lastIndexOf('/')) || '/',
+          },
+          ...(m.type === 'volume' ? { volume: m.name } : {}),
         };
+      }
       case 'tmpfs': {
         const options = ['nosuid', 'nodev', `mode=${m.mode ?? '1777'}`];
         if (m.size !== undefined) options.push(`size=${parseSize(m.size)}`);
@@ -182,6 +226,12 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     unshareArgs: unshareArgs(namespaces, spec.timeOffsets, network.bridge !== null),
     rootfs,
     layerCache: DEFAULT_LAYER_CACHE,
+    storage: {
+      readonly: spec.readonlyRootfs,
+      volatile: spec.volatile,
+      hostLayer: !spec.readonlyRootfs && !spec.volatile,
+      keepLayer: !spec.readonlyRootfs && !spec.volatile && !spec.autoRemove,
+    },
     cgroup: {
       parent: spec.cgroupParent,
       parentPattern: CGROUP_PARENT_ERE,
@@ -190,6 +240,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       v2: cgroupV2Writes(spec.limits),
     },
     mounts: mountSteps(spec),
+    volumes: [...new Set(spec.mounts.flatMap((m) => (m.type === 'volume' ? [m.name] : [])))],
     devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
     deviceLinks: [
       { name: 'fd', target: '/proc/self/fd' },
@@ -207,7 +258,6 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     security: resolveSecurity(spec),
     tools: requiredTools({
       tar: 'tar' in rootfs,
-      layers: layers.length > 0,
       unpack: layers.some((l) => l.tar !== undefined || l.url !== undefined || l.oci !== undefined),
       download: layers.some((l) => l.url !== undefined),
       oci: layers.some((l) => l.oci !== undefined),
@@ -216,6 +266,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     stopTimeout: spec.stopTimeout,
     network,
     stateRoot: DEFAULT_STATE_ROOT,
+    dataRoot: DEFAULT_DATA_ROOT,
     envNamePattern: ENV_NAME_ERE,
     reservedEnvNames: [...RESERVED_ENV_NAMES],
     resources: resolveResources(spec.limits),

@@ -53,8 +53,6 @@ function tool(name: string): Tool {
 /** The tools one container's script needs, given what its spec uses. */
 export function requiredTools(uses: {
   tar: boolean; net: boolean; fileBinds: boolean; bridge?: boolean;
-  /** Image layers (url, oci, layers): mounted as an overlay. */
-  layers?: boolean;
   /** Tarballs unpacked into the layer cache: checked, unpacked, whiteouts converted, renamed in. */
   unpack?: boolean;
   download?: boolean;
@@ -71,8 +69,6 @@ export function requiredTools(uses: {
   if (uses.bridge) names.push('mv', 'flock');
   // layers: a checked tarball is unpacked into a temporary directory (mktemp), its OCI
   // whiteouts become overlay whiteouts (find, mknod, setfattr), and it is renamed into the cache.
-  // The layers are mounted as an overlay on the host, unmounted at cleanup (mountpoint).
-  if (uses.layers) names.push('mountpoint');
   if (uses.unpack) names.push('tar', 'sha256sum', 'mktemp', 'find', 'mknod', 'setfattr', 'mv');
   // oci: index.json and the manifest are read with jq (see templates/script/rootfs-oci.hbs).
   if (uses.oci) names.push('jq');

@@ -39,6 +39,8 @@ export const ENV_NAME_ERE = '^[A-Za-z_][A-Za-z0-9_]*$';
 const ENV_NAME_PATTERN = new RegExp(ENV_NAME_ERE);
 const DEVICE_PATTERN = /^[0-9]+:[0-9]+$/;
 const MODE_PATTERN = /^[0-7]{3,4}$/;
+/** A named volume: a directory name under the data directory's volumes/ (as Docker's volume names). */
+export const VOLUME_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** An image reference: [registry/]repository[:tag][@digest], lowercase repository path, as the distribution spec allows. */
 export const IMAGE_PATTERN = /^(?=.{1,255}$)[A-Za-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[a-z0-9]+:[a-f0-9]{32,})?$/;
 
@@ -117,14 +119,36 @@ const limits = z
     path: ['memoryHigh'],
   });
 
+/** Flags of a bind mount (and a volume, which is one): what the kernel refuses through it. */
+const bindFlags = {
+  /** Mount it read-only. @default false */
+  readonly: z.boolean().optional(),
+  /** Setuid and setgid bits and file capabilities grant nothing through it (MS_NOSUID). @default false */
+  nosuid: z.boolean().optional(),
+  /** Device files on it cannot be opened (MS_NODEV). @default false */
+  nodev: z.boolean().optional(),
+  /** Nothing on it can be executed (MS_NOEXEC). @default false */
+  noexec: z.boolean().optional(),
+};
+
 const bindMount = z.strictObject({
   type: z.literal('bind'),
   /** Host path to show inside the container; must exist when the script runs. */
   source: absolutePath('the source'),
   /** Where it appears inside the container. */
   target: containerTarget,
-  /** Mount it read-only. @default false */
-  readonly: z.boolean().optional(),
+  ...bindFlags,
+});
+
+const volumeMount = z.strictObject({
+  type: z.literal('volume'),
+  /** The volume's name: the directory DATA_DIR/volumes/NAME (default /var/lib/unshared/volumes/NAME), created when missing and kept across runs and rm. */
+  name: z.string({ error: 'expected the volume name as a string' }).regex(VOLUME_NAME_PATTERN, {
+    error: 'a volume name must be 1-128 letters, digits, _ . or -, starting with a letter or digit',
+  }),
+  /** Where it appears inside the container. */
+  target: containerTarget,
+  ...bindFlags,
 });
 
 const tmpfsMount = z.strictObject({
@@ -145,8 +169,8 @@ const sysfsMount = z.strictObject({
   readonly: z.boolean().optional(),
 });
 
-const mount = z.discriminatedUnion('type', [bindMount, tmpfsMount, sysfsMount], {
-  error: "expected a mount with type 'bind', 'tmpfs' or 'sysfs'",
+const mount = z.discriminatedUnion('type', [bindMount, volumeMount, tmpfsMount, sysfsMount], {
+  error: "expected a mount with type 'bind', 'volume', 'tmpfs' or 'sysfs'",
 });
 
 /** A sha256 digest: 64 lowercase hex digits, bare (as sha256sum prints it) or with OCI's `sha256:` prefix. */
@@ -234,6 +258,12 @@ export const containerSpecSchema = z
     namespaces: z.array(z.enum(NAMESPACES, { error: `expected one of: ${NAMESPACES.join(', ')}` })).default(DEFAULT_NAMESPACES),
     /** Resource limits, applied through cgroup v1 or v2, whichever the host has. @default {} */
     limits: limits.default({}),
+    /** The root filesystem is read-only: no writable layer at all; writes fail with EROFS (mount points must exist in the rootfs). @default false */
+    readonlyRootfs: z.boolean({ error: 'expected readonlyRootfs as true or false' }).default(false),
+    /** The writable layer lives on a tmpfs in the container's mount namespace: its writes are lost when the container ends (and count against its memory). @default false */
+    volatile: z.boolean({ error: 'expected volatile as true or false' }).default(false),
+    /** Remove the writable layer when a foreground run ends, as `docker run --rm`; otherwise it stays for `commit` until `rm`. @default false */
+    autoRemove: z.boolean({ error: 'expected autoRemove as true or false' }).default(false),
     /** Extra mounts, in order; /proc and a minimal /dev are always there. @default [] */
     mounts: z.array(mount).default([]),
     /** Parent of the container's cgroup, relative to the hierarchy root(s); UNSHARED_CGROUP_PARENT overrides it at run time. @default 'unshared' */
@@ -308,6 +338,9 @@ export const containerSpecSchema = z
       } else if (!namespaces.includes(ns)) {
         ctx.addIssue({ code: 'custom', path: ['sysctls', key], message: `add '${ns}' to namespaces: without it this sysctl would change the host's value` });
       }
+    }
+    if (spec.readonlyRootfs === true && spec.volatile === true) {
+      ctx.addIssue({ code: 'custom', path: ['volatile'], message: 'a read-only rootfs has no writable layer to keep on a tmpfs: remove volatile or readonlyRootfs' });
     }
     if (spec.timeOffsets !== undefined && !namespaces.includes('time')) {
       ctx.addIssue({ code: 'custom', path: ['timeOffsets'], message: "add 'time' to namespaces: clock offsets need a time namespace" });

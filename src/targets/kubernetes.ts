@@ -84,6 +84,9 @@ export function kubernetesObject(model: ContainerModel): Record<string, unknown>
   model.mounts.forEach((m, i) => {
     const volume = `volume-${i}`;
     if (m.bind) {
+      if (m.volume !== undefined) refuse(`${m.origin}: a named volume is a PersistentVolumeClaim in a cluster; make one and mount it, or bind a host path`);
+      const flags = m.bind.options.split(',').filter((f) => f !== '' && f !== 'ro');
+      if (flags.length > 0) refuse(`${m.origin}: a hostPath volume cannot be mounted ${flags.join(', ')}; remove ${flags.join(', ')}`);
       volumes.push({ name: volume, hostPath: { path: m.bind.source } });
       volumeMounts.push({ name: volume, mountPath: m.target, ...(m.bind.readonly ? { readOnly: true } : {}) });
     } else if (m.fs?.type === 'tmpfs') {
@@ -130,6 +133,7 @@ export function kubernetesObject(model: ContainerModel): Record<string, unknown>
     runAsUser: sec.uid,
     runAsGroup: sec.gid,
     allowPrivilegeEscalation: !sec.noNewPrivileges,
+    ...(model.storage.readonly ? { readOnlyRootFilesystem: true } : {}),
   };
 
   const podSpec: Record<string, unknown> = {};

@@ -9,6 +9,8 @@
  * - The time namespace, bridge networking and clock offsets have no OCI 1.0.2 field: the
  *   target refuses such specs (the runtime's caller sets up networking, e.g. with CNI).
  * - A tarball rootfs is refused: a bundle's root is a directory (unpack it first).
+ * - The runtime writes into root.path itself (no overlay): readonlyRootfs is root.readonly,
+ *   volatile is refused, a named volume is a bind of its default directory.
  */
 import type { ContainerModel } from '../model/model.js';
 import type { Namespace } from '../spec/schema.js';
@@ -46,7 +48,8 @@ export function ociMounts(model: ContainerModel): OciMount[] {
   }
   for (const m of model.mounts) {
     if (m.bind) {
-      mounts.push({ destination: m.target, type: 'bind', source: m.bind.source, options: ['rbind', 'rprivate', m.bind.readonly ? 'ro' : 'rw'] });
+      const flags = m.bind.options.split(',').filter((f) => f !== '' && f !== 'ro');
+      mounts.push({ destination: m.target, type: 'bind', source: m.bind.source, options: ['rbind', 'rprivate', m.bind.readonly ? 'ro' : 'rw', ...flags] });
     } else if (m.fs) {
       mounts.push({ destination: m.target, type: m.fs.type, source: m.fs.type, options: m.fs.options.split(',') });
     }
@@ -62,6 +65,7 @@ function problems(model: ContainerModel): string[] {
   if (model.network.bridge) {
     found.push("network.mode: 'bridge' is set up by the runtime's caller (a CNI plugin, for example), not by config.json; use 'none' or 'host'");
   }
+  if (model.storage.volatile) found.push('volatile: an OCI runtime writes into root.path itself; there is no writable layer to put on a tmpfs (mount the rootfs yourself, or remove volatile)');
   if (!model.network.bridge && model.network.files) found.push('network.dns, network.hosts: bind-mount your own /etc/resolv.conf and /etc/hosts with mounts instead');
   return found;
 }
@@ -135,7 +139,7 @@ export function ociConfig(model: ContainerModel): Record<string, unknown> {
   return {
     ociVersion: OCI_VERSION,
     process,
-    root: { path: (model.rootfs as { dir: string }).dir, readonly: false },
+    root: { path: (model.rootfs as { dir: string }).dir, readonly: model.storage.readonly },
     ...(model.hostname !== null ? { hostname: model.hostname } : {}),
     mounts: ociMounts(model),
     linux,

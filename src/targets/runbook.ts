@@ -44,7 +44,20 @@ function steps(model: ContainerModel): Step[] {
   const state = `${RUNBOOK_STATE_ROOT}/${name}`;
   const fifo = `${state}/start`;
   const rootfs = 'dir' in model.rootfs ? model.rootfs.dir : `${state}/rootfs`;
-  const r = (path: string) => q(`${rootfs}${path}`);
+  // The container's root: an overlay of the rootfs (read-only) under a writable layer in the
+  // runbook's state, mounted on ROOT in the container's mount namespace (see the script's layer).
+  const root = `${state}/root`;
+  const r = (path: string) => q(`${root}${path}`);
+  const { storage } = model;
+  const rootMount = storage.readonly
+    ? ['# readonlyRootfs: the rootfs bound read-only, no writable layer.', `mount -o bind,ro ${q(rootfs)} ${q(root)}`]
+    : [
+        ...(storage.volatile
+          ? ['# volatile: the writable layer on a tmpfs of this mount namespace, gone with it.', `mount -t tmpfs -o mode=0755 tmpfs ${q(root)}`, `mkdir ${q(`${root}/upper`)} ${q(`${root}/work`)}`]
+          : []),
+        '# The rootfs is the read-only lower layer; writes go to the upper dir.',
+        `mount -t overlay -o ${q(`lowerdir=${rootfs},upperdir=${storage.volatile ? root : state}/upper,workdir=${storage.volatile ? root : state}/work`)} overlay ${q(root)}`,
+      ];
   const v2Dir = `${CGROUP_ROOT}/${cgroup.parent}/${name}`;
   const v1Dirs = cgroup.controllers.map((c) => `${CGROUP_ROOT}/${c.v1Name}/${cgroup.parent}/${name}`);
   const levels = parentLevels(cgroup.parent);
@@ -97,9 +110,10 @@ function steps(model: ContainerModel): Step[] {
 
   list.push({
     title: 'Prepare the root filesystem',
-    why: 'The container lives in its own root filesystem. A FIFO next to it will hold the command back until the container has switched into that root (step "Switch into the rootfs").',
+    why: 'The container lives in its own root filesystem: the rootfs, never written, under a writable layer of its own (removed in the last step). A FIFO next to it will hold the command back until the container has switched into that root (step "Switch into the rootfs").',
     code: [
-      `mkdir -p ${q(state)} && mkfifo ${q(fifo)}`,
+      `mkdir -p ${[state, `${state}/root`, ...(storage.hostLayer ? [`${state}/upper`, `${state}/work`] : [])].map(q).join(' ')} && mkfifo ${q(fifo)}`,
+      ...model.mounts.flatMap((m) => (m.volume !== undefined && m.bind ? [`mkdir -p ${q(m.bind.source)}  # the named volume ${m.volume}, kept`] : [])),
       ...('dir' in model.rootfs
         ? [`test -d ${q(rootfs)} || echo ${q(`missing rootfs: ${rootfs}`)}`]
         : [`mkdir ${q(rootfs)} && tar -xf ${q((model.rootfs as { tar: string }).tar)} -C ${q(rootfs)}`]),
@@ -118,8 +132,8 @@ function steps(model: ContainerModel): Step[] {
   });
 
   const mountLines: string[] = [
-    '# pivot_root needs the new root to be a mount point.',
-    `mount --bind ${q(rootfs)} ${q(rootfs)}`,
+    '# The root, a mount point as pivot_root needs.',
+    ...rootMount,
     `mkdir -p ${r('/proc')} ${r('/dev')}`,
     '# A /proc of the new pid namespace: the container sees only its own processes.',
     `mount -t proc -o nosuid,nodev,noexec proc ${r('/proc')}`,
@@ -136,8 +150,7 @@ function steps(model: ContainerModel): Step[] {
     mountLines.push(`# ${m.origin}`);
     if (m.bind) {
       mountLines.push(`if [ -d ${q(m.bind.source)} ]; then mkdir -p ${r(m.target)}; else mkdir -p ${r(m.bind.targetParent)} && touch ${r(m.target)}; fi`);
-      mountLines.push(`mount --bind ${q(m.bind.source)} ${r(m.target)}`);
-      if (m.bind.readonly) mountLines.push(`mount -o remount,bind,ro ${r(m.target)}`);
+      mountLines.push(`mount --bind ${m.bind.options ? `-o ${q(m.bind.options)} ` : ''}${q(m.bind.source)} ${r(m.target)}`);
     } else if (m.fs) {
       mountLines.push(`mkdir -p ${r(m.target)}`, `mount -t ${q(m.fs.type)} -o ${q(m.fs.options)} ${q(m.fs.type)} ${r(m.target)}`);
     }
@@ -192,7 +205,7 @@ function steps(model: ContainerModel): Step[] {
       'This block ends when the container does.',
     ].join(' '),
     code: [
-      `( exec 4>${q(fifo)}; cd ${q(rootfs)} && pivot_root . . && umount -l . && echo go >&4 ) &`,
+      `( exec 4>${q(fifo)}; cd ${q(root)} && pivot_root . . && umount -l . && echo go >&4 ) &`,
       `exec env -i ${model.env.map((e) => q(`${e.name}=${e.value}`)).join(' ')} "$(command -v setpriv)" ${model.security.setprivArgs.map(q).join(' ')} -- \\`,
       `  "$BASH" -c 'exec 3<"$1" && read -r _ <&3 && exec 3<&- && cd -- "$2" && shift 2 && exec -- "$@"' container ${q(fifo)} ${q(model.workdir)} \\`,
       `  ${model.command.map(q).join(' ')}`,

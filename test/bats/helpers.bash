@@ -99,7 +99,9 @@ setup_rootfs_template() {
 
 # From setup: random names, a private copy of the rootfs, a shared dir, and a minimal spec:
 # busybox rootfs, pid/mount/uts/ipc namespaces, the host dir $SHARE bind-mounted at /share (with
-# a FIFO /share/go that release_ct writes to), /bin/true as the command.
+# a FIFO /share/go that release_ct writes to), /bin/true as the command. The spec has
+# autoRemove, as `docker run --rm`: a foreground run leaves nothing at all, its writable layer
+# included (test/bats/storage.bats tests the kept layer). State and data dirs are the test's own.
 setup_container() {
   requires root
   CT_NAME=ubats-$$-$RANDOM
@@ -114,6 +116,8 @@ setup_container() {
   CT_PID=
   CT_STATUS=
   export UNSHARED_STATE_DIR=$CT_DIR/state
+  export UNSHARED_DATA_DIR=$CT_DIR/data
+  LAYER=$UNSHARED_DATA_DIR/containers/$CT_NAME
   unset UNSHARED_CGROUP_PARENT UNSHARED_STOP_TIMEOUT
   cp -a -- "$ROOTFS_TEMPLATE" "$ROOTFS"
   mkdir -- "$SHARE"
@@ -125,6 +129,7 @@ setup_container() {
     "  \"rootfs\": { \"dir\": \"$ROOTFS\" }," \
     '  "namespaces": ["pid", "mount", "uts", "ipc"],' \
     '  "command": ["/bin/true"],' \
+    '  "autoRemove": true,' \
     "  \"mounts\": [{ \"type\": \"bind\", \"source\": \"$SHARE\", \"target\": \"/share\" }]," \
     "  \"cgroupParent\": \"$CG_PARENT\"," \
     '  "stopTimeout": 5' \
@@ -352,7 +357,8 @@ assert_same_bytes() {
 # --- Cleanliness ---------------------------------------------------------------------------------
 
 # host_leftovers: everything of this test's containers the host can still see: cgroup
-# directories of its parents in any hierarchy, mounts of its paths, its state directory.
+# directories of its parents in any hierarchy, mounts of its paths, its state directory, its
+# writable layer.
 host_leftovers() {
   local h p
   for h in $(cgroup_hierarchies); do
@@ -362,6 +368,7 @@ host_leftovers() {
   done
   grep -F -- "$CT_DIR" /proc/self/mountinfo | sed 's/^/mount: /'
   if [[ -e $UNSHARED_STATE_DIR/$CT_NAME ]]; then echo "state: $UNSHARED_STATE_DIR/$CT_NAME"; fi
+  if [[ -e $UNSHARED_DATA_DIR/containers/$CT_NAME ]]; then echo "layer: $UNSHARED_DATA_DIR/containers/$CT_NAME"; fi
   return 0
 }
 

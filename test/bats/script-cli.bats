@@ -110,11 +110,13 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
   # In the foreground unshare does not fork: the script run again inside forks PID 1 and waits.
   assert_dry_run_line unshare --mount --pid --uts --ipc __container-parent
   refute_line --regexp '^\+ unshare .*--fork'
-  assert_dry_run_line mount --bind "$ROOTFS"
-  assert_dry_run_line mount -t proc "$ROOTFS/proc"
-  assert_dry_run_line mkdir "$ROOTFS/share"
-  assert_dry_run_line mkdir "$ROOTFS/scratch"
-  assert_dry_run_line mount -t tmpfs "$ROOTFS/scratch"
+  # The container's root: an overlay of the rootfs (read-only) under its writable layer.
+  local root=$UNSHARED_STATE_DIR/$CT_NAME/root
+  assert_dry_run_line mount -t overlay "lowerdir=$ROOTFS,upperdir=$LAYER/upper,workdir=$LAYER/work" "$root"
+  assert_dry_run_line mount -t proc "$root/proc"
+  assert_dry_run_line mkdir "$root/share"
+  assert_dry_run_line mkdir "$root/scratch"
+  assert_dry_run_line mount -t tmpfs "$root/scratch"
   assert_line "+ echo dry-box > /proc/sys/kernel/hostname"
   assert_line "+ echo 20 > $cg/pids.max"
   assert_line '+ pivot_root . .'
@@ -247,7 +249,9 @@ make_tar_rootfs() {
   assert [ ! -e "$UNSHARED_STATE_DIR" ]
   start_ct
   wait_ready
-  assert_equal "$(<"$UNSHARED_STATE_DIR/$CT_NAME/rootfs/etc/marker")" changed
+  # The write went to the container's writable layer; the unpacked tarball is its lower layer.
+  assert_equal "$(<"$LAYER/upper/etc/marker")" changed
+  assert_equal "$(<"$UNSHARED_STATE_DIR/$CT_NAME/rootfs/etc/marker")" "from the tarball"
   release_ct
   wait_ct
   assert_equal "$CT_STATUS" 0

@@ -21,7 +21,7 @@ const FULL = [
   '--pids-limit', '100', '-e', 'A=1', '--env=B=x y', '-w', '/srv', '-u', '1000:1001', '-v', '/srv/data:/data:ro', '-v', '/srv/logs:/logs',
   '--tmpfs', '/run:size=64m,mode=755', '-p', '8080:80', '-p', '53:53/udp', '--network', 'bridge', '--cap-add', 'NET_ADMIN',
   '--cap-drop', 'MKNOD', '--ulimit', 'nofile=1024:2048', '--ulimit', 'core=-1', '--entrypoint', '/bin/httpd', '--rm', '-i',
-  'nginx:1.27', '-f', '-p', '80',
+  '--read-only', '-v', 'web-cache:/var/cache/nginx', 'nginx:1.27', '-f', '-p', '80',
 ];
 
 describe('import docker-run', () => {
@@ -41,9 +41,12 @@ describe('import docker-run', () => {
         { type: 'bind', source: '/srv/data', target: '/data', readonly: true },
         { type: 'bind', source: '/srv/logs', target: '/logs' },
         { type: 'tmpfs', target: '/run', size: '64m', mode: '755' },
+        { type: 'volume', name: 'web-cache', target: '/var/cache/nginx' },
       ],
       capabilities: { add: ['NET_ADMIN'], drop: ['MKNOD'] },
       rlimits: { nofile: { soft: 1024, hard: 2048 }, core: 'unlimited' },
+      readonlyRootfs: true,
+      autoRemove: true,
       network: { mode: 'bridge', ports: [{ host: 8080, container: 80 }, { host: 53, container: 53, protocol: 'udp' }], nat: true },
     });
     assert.ok(validateSpec(spec).ok);
@@ -77,13 +80,13 @@ describe('import docker-run', () => {
 
   test('flags with no equivalent are all listed in one error', () => {
     assert.throws(
-      () => importDockerRun(['-d', '--read-only', '-it', '--gpus', 'all', '-v', 'data:/data', '-p', '127.0.0.1:80:80', '--network', 'mynet', '-e', 'HOME', '--privileged', 'img', 'cmd']),
+      () => importDockerRun(['-d', '--init', '-it', '--gpus', 'all', '-v', 'data', '-p', '127.0.0.1:80:80', '--network', 'mynet', '-e', 'HOME', '--privileged', 'img', 'cmd']),
       (error: unknown) => {
         assert.ok(error instanceof ImportError);
         assert.deepEqual(error.problems.map((p) => p.split(':')[0]), [
-          '-d', '--read-only', '-t', '--gpus all', '-v data', '-p 127.0.0.1', '--network mynet', '-e HOME', '--privileged',
+          '-d', '--init', '-t', '--gpus all', '-v data', '-p 127.0.0.1', '--network mynet', '-e HOME', '--privileged',
         ]);
-        assert.match(error.message, /--read-only: the spec has no read-only root filesystem field/);
+        assert.match(error.message, /-v data: expected a host directory or a volume name/);
         return true;
       },
     );
@@ -104,9 +107,9 @@ describe('import docker-run', () => {
 
   test('the CLI: unsupported flags and invalid values exit 2 and write nothing', () => {
     const file = join(scratch, 'bad.ts');
-    let result = cli(['import', 'docker-run', '-o', file, '--', '--read-only', '-d', 'img']);
+    let result = cli(['import', 'docker-run', '-o', file, '--', '--init', '-d', 'img']);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /--read-only.*\n.*-d:/);
+    assert.match(result.stderr, /--init.*\n.*-d:/);
     result = cli(['import', 'docker-run', '--', '-m', 'lots', 'img']);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /limits\.memory/);

@@ -103,6 +103,26 @@ describe('kubernetes target', () => {
     );
   });
 
+  test('storage: readonlyRootfs is readOnlyRootFilesystem; named volumes and bind flags are refused', () => {
+    const ro = manifest({ name: 'web', image: 'nginx:1.27', rootfs: { dir: '/r' }, readonlyRootfs: true });
+    assert.equal(ro['spec'].containers[0].securityContext.readOnlyRootFilesystem, true);
+    const rw = manifest({ name: 'web', image: 'nginx:1.27', rootfs: { dir: '/r' } });
+    assert.equal(rw['spec'].containers[0].securityContext.readOnlyRootFilesystem, undefined);
+    assert.throws(
+      () => manifest({
+        name: 'web', image: 'nginx:1.27', rootfs: { dir: '/r' },
+        mounts: [{ type: 'volume', name: 'db', target: '/db' }, { type: 'bind', source: '/srv', target: '/srv', noexec: true }],
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof TargetError);
+        assert.deepEqual(error.problems.map((p) => p.split(':')[0]), ['mounts[0]', 'mounts[1]']);
+        assert.match(error.message, /PersistentVolumeClaim/);
+        assert.match(error.message, /cannot be mounted noexec/);
+        return true;
+      },
+    );
+  });
+
   test('image is validated as an image reference, naming the field', () => {
     const result = validateSpec({ name: 'a', rootfs: { dir: '/r' }, image: 'not an image' });
     assert.ok(!result.ok);

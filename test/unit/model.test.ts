@@ -96,10 +96,34 @@ describe('resolveModel', () => {
       ],
     });
     assert.deepEqual(m.mounts, [
-      { origin: 'mounts[0]', target: '/var/lib/data', bind: { source: '/srv/data', readonly: false, targetParent: '/var/lib' } },
-      { origin: 'mounts[1]', target: '/resolv.conf', bind: { source: '/etc/resolv.conf', readonly: true, targetParent: '/' } },
-      { origin: 'mounts[2]', target: "/it's/here", bind: { source: '/srv/a b', readonly: false, targetParent: "/it's" } },
+      { origin: 'mounts[0]', target: '/var/lib/data', bind: { source: '/srv/data', readonly: false, options: '', targetParent: '/var/lib' } },
+      { origin: 'mounts[1]', target: '/resolv.conf', bind: { source: '/etc/resolv.conf', readonly: true, options: 'ro', targetParent: '/' } },
+      { origin: 'mounts[2]', target: "/it's/here", bind: { source: '/srv/a b', readonly: false, options: '', targetParent: "/it's" } },
     ]);
+  });
+
+  test('bind flags and named volumes: one options string for mount(8); a volume under the data dir', () => {
+    const m = model({
+      mounts: [
+        { type: 'bind', source: '/srv/bin', target: '/opt', readonly: true, nosuid: true, nodev: true, noexec: true },
+        { type: 'volume', name: 'db-data', target: '/var/lib/db', nodev: true },
+      ],
+    });
+    assert.deepEqual(m.mounts, [
+      { origin: 'mounts[0]', target: '/opt', bind: { source: '/srv/bin', readonly: true, options: 'ro,nosuid,nodev,noexec', targetParent: '/' } },
+      {
+        origin: 'mounts[1]', target: '/var/lib/db', volume: 'db-data',
+        bind: { source: '/var/lib/unshared/volumes/db-data', readonly: false, options: 'nodev', targetParent: '/var/lib' },
+      },
+    ]);
+    assert.deepEqual(m.volumes, ['db-data']);
+  });
+
+  test('storage: a kept writable layer by default; readonlyRootfs, volatile and autoRemove', () => {
+    assert.deepEqual(model({}).storage, { readonly: false, volatile: false, hostLayer: true, keepLayer: true });
+    assert.deepEqual(model({ autoRemove: true }).storage, { readonly: false, volatile: false, hostLayer: true, keepLayer: false });
+    assert.deepEqual(model({ readonlyRootfs: true }).storage, { readonly: true, volatile: false, hostLayer: false, keepLayer: false });
+    assert.deepEqual(model({ volatile: true }).storage, { readonly: false, volatile: true, hostLayer: false, keepLayer: false });
   });
 
   test('mounts keep the order of the spec', () => {

@@ -112,6 +112,23 @@ describe('oci target', () => {
     assert.throws(() => oci({ name: 'a', rootfs: { dir: '/r' }, network: { dns: ['1.1.1.1'] } }), /network\.dns/);
   });
 
+  test('storage: readonlyRootfs is root.readonly; bind flags and volumes are binds; volatile is refused', () => {
+    const c = config({
+      name: 'a', rootfs: { dir: '/r' }, readonlyRootfs: true,
+      mounts: [
+        { type: 'bind', source: '/srv/bin', target: '/opt', nosuid: true, nodev: true, noexec: true },
+        { type: 'volume', name: 'db', target: '/db', readonly: true },
+      ],
+    });
+    assert.equal(c.root.readonly, true);
+    assert.deepEqual(c.mounts.slice(-2), [
+      { destination: '/opt', type: 'bind', source: '/srv/bin', options: ['rbind', 'rprivate', 'rw', 'nosuid', 'nodev', 'noexec'] },
+      { destination: '/db', type: 'bind', source: '/var/lib/unshared/volumes/db', options: ['rbind', 'rprivate', 'ro'] },
+    ]);
+    assert.equal(config({ name: 'a', rootfs: { dir: '/r' } }).root.readonly, false);
+    assert.throws(() => oci({ name: 'a', rootfs: { dir: '/r' }, volatile: true }), /volatile: an OCI runtime writes into root\.path/);
+  });
+
   test('the output is deterministic JSON ending in a newline', () => {
     assert.equal(oci(FULL), oci(FULL));
     assert.ok(oci(FULL).endsWith('}\n'));

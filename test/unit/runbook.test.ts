@@ -41,6 +41,27 @@ describe('runbook target', () => {
     assert.deepEqual(result.stdout.toString('utf8').split('\0').slice(2, -1), HOSTILE.command);
   });
 
+  test('storage: the root is an overlay of the rootfs under a layer in the runbook\'s state; readonly, volatile, volumes', () => {
+    const state = '/var/lib/unshared/runbook/a';
+    const plain = runbook({ name: 'a', rootfs: { dir: '/srv/rootfs' } });
+    assert.match(plain, new RegExp(`^mount -t overlay -o 'lowerdir=/srv/rootfs,upperdir=${state}/upper,workdir=${state}/work' overlay ${state}/root$`, 'm'));
+    assert.match(plain, new RegExp(`cd ${state}/root && pivot_root \\. \\.`));
+    const ro = runbook({ name: 'a', rootfs: { dir: '/srv/rootfs' }, readonlyRootfs: true });
+    assert.match(ro, new RegExp(`^mount -o bind,ro /srv/rootfs ${state}/root$`, 'm'));
+    assert.doesNotMatch(ro, /overlay/);
+    const volatile = runbook({
+      name: 'a', rootfs: { dir: '/srv/rootfs' }, volatile: true,
+      mounts: [{ type: 'volume', name: 'db', target: '/db', nosuid: true }],
+    });
+    assert.match(volatile, new RegExp(`^mount -t tmpfs -o mode=0755 tmpfs ${state}/root$`, 'm'));
+    assert.match(volatile, new RegExp(`upperdir=${state}/root/upper,workdir=${state}/root/work' overlay ${state}/root$`, 'm'));
+    assert.match(volatile, /^mkdir -p \/var\/lib\/unshared\/volumes\/db /m);
+    assert.match(volatile, new RegExp(`^mount --bind -o nosuid /var/lib/unshared/volumes/db ${state}/root/db$`, 'm'));
+    for (const text of [plain, ro, volatile]) {
+      for (const block of blocks(text)) assert.equal(bash(['-n'], { input: block }).status, 0, block);
+    }
+  });
+
   test('bridge networking and network files are refused, naming the field', () => {
     assert.throws(() => runbook({ name: 'a', rootfs: { dir: '/r' }, network: { mode: 'bridge' } }), (e: unknown) => e instanceof TargetError && /network\.mode/.test(e.message));
     assert.throws(() => runbook({ name: 'a', rootfs: { dir: '/r' }, network: { dns: ['1.1.1.1'] } }), /network\.dns/);

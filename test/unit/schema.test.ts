@@ -194,9 +194,12 @@ describe('validateSpec: each rule reports its field path', () => {
     ['rootfs url with a bad digest', { ...BASE, rootfs: { url: 'https://h/r.tar', sha256: 'nope' } }, 'rootfs.sha256', /64 lowercase hex digits/],
     ['a layer url with a bad digest', { ...BASE, rootfs: { layers: [{ dir: '/a' }, { url: 'https://h/r.tar', sha256: 'A'.repeat(64) }] } }, 'rootfs.layers[1].sha256', /64 lowercase hex digits/],
     ['an oci layout by a relative path', { ...BASE, rootfs: { oci: 'images/busybox' } }, 'rootfs.oci', /absolute path/],
-    ['a mount of an unknown type', { ...BASE, mounts: [{ type: 'nfs', target: '/mnt' }] }, 'mounts[0].type', /'bind', 'tmpfs' or 'sysfs'/],
+    ['a mount of an unknown type', { ...BASE, mounts: [{ type: 'nfs', target: '/mnt' }] }, 'mounts[0].type', /'bind', 'volume', 'tmpfs' or 'sysfs'/],
     ['a tmpfs mode that is not octal', { ...BASE, mounts: [{ type: 'tmpfs', target: '/t', mode: '0999' }] }, 'mounts[0].mode', /octal mode/],
     ['a missing name', { rootfs: BASE.rootfs }, 'name', /^is required$/],
+    ['a volume name with a slash', { ...BASE, mounts: [{ type: 'volume', name: 'a/b', target: '/data' }] }, 'mounts[0].name', /volume name must be/],
+    ['a bind flag that is not a boolean', { ...BASE, mounts: [{ type: 'bind', source: '/srv', target: '/srv', noexec: 'yes' }] }, 'mounts[0].noexec', /boolean/],
+    ['volatile with a read-only rootfs', { ...BASE, readonlyRootfs: true, volatile: true }, 'volatile', /no writable layer/],
   ];
   for (const [what, input, path, message] of cases) {
     test(what, () => assertProblem(input, path, message));
