@@ -117,6 +117,8 @@ setup_container() {
   CT_STATUS=
   export UNSHARED_STATE_DIR=$CT_DIR/state
   export UNSHARED_DATA_DIR=$CT_DIR/data
+  # Image layers (rootfs url, oci, layers) unpack into the test's own cache.
+  export UNSHARED_LAYER_CACHE=$CT_DIR/layers
   LAYER=$UNSHARED_DATA_DIR/containers/$CT_NAME
   unset UNSHARED_CGROUP_PARENT UNSHARED_STOP_TIMEOUT
   cp -a -- "$ROOTFS_TEMPLATE" "$ROOTFS"

@@ -369,14 +369,19 @@ make_oci_layout() {
   assert_clean
 }
 
-@test "layers: a detached container's overlay, mounted on the host, is unmounted by rm from another run" {
+@test "layers: a detached container's root is an overlay of the cached layer in its own mount namespace; rm removes all but the cache" {
   spec_url "$SERVER/busybox.tar.gz" "$BUSYBOX_SHA256"
   spec_sh 'sleep 600'
   build_ct
   run_ct start
   assert_success
-  # The overlay of the layers is mounted on the host while the container runs.
-  assert_regex "$(grep -F -- "$UNSHARED_STATE_DIR/$CT_NAME/rootfs" /proc/self/mountinfo)" ' - overlay overlay '
+  local pid
+  pid=$(<"$UNSHARED_STATE_DIR/$CT_NAME/pid")
+  # The container's / is an overlay whose lower layer is the cache entry; the host has no such mount.
+  run awk '$5 == "/" { print }' "/proc/$pid/mountinfo"
+  assert_output --regexp " - overlay overlay .*lowerdir=$UNSHARED_LAYER_CACHE/$BUSYBOX_SHA256[,:]"
+  run grep -F -- "$UNSHARED_LAYER_CACHE/$BUSYBOX_SHA256" /proc/self/mountinfo
+  assert_failure
   run_ct rm --force
   assert_success
   assert_equal "$(cache_entries)" "$BUSYBOX_SHA256"

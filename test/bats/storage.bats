@@ -171,6 +171,33 @@ only_layer_left() {
   assert_clean
 }
 
+@test "storage: a container from the base and a committed layer does not see what the first deleted" {
+  echo lower >"$ROOTFS/etc/motd"
+  spec_sh 'rm /etc/motd; echo committed >/etc/added'
+  build_ct
+  run_ct
+  assert_success
+  run --separate-stderr "$SCRIPT" commit "$CT_DIR/layer.tar"
+  assert_success
+  local digest=${output#sha256:}
+  "$SCRIPT" rm
+  # The committed tar as a layer over the same base: its .wh.motd hides the base's file.
+  update_spec 's.rootfs = { layers: [{ dir: args[0] }, { tar: args[1] }] }' "$ROOTFS" "$CT_DIR/layer.tar"
+  spec_sh 'cat /etc/added; if [ -e /etc/motd ]; then echo motd-seen; else echo motd-gone; fi'
+  build_ct
+  run_ct
+  assert_success
+  assert_line committed
+  assert_line motd-gone
+  refute_line motd-seen
+  # The layer was unpacked into the cache under the tar's digest, with the whiteout as overlay's.
+  assert_equal "$(stat -c '%F %t:%T' "$UNSHARED_LAYER_CACHE/$digest/etc/motd")" 'character special file 0:0'
+  # The base still has it.
+  assert_equal "$(<"$ROOTFS/etc/motd")" lower
+  "$SCRIPT" rm
+  assert_clean
+}
+
 @test "storage: commit refuses a running container and a container without a layer" {
   spec_sh "$CT_WAIT"
   build_ct
