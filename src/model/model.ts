@@ -8,6 +8,7 @@ import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, resolv
 import { MASKED_PROC_PATHS, MASKED_SYSFS_PATHS, READONLY_PROC_PATHS, resolveSecurity, type SecurityModel } from './security.js';
 import { resolveNetwork, type NetworkModel } from './network.js';
 import { requiredTools, type Tool } from './tools.js';
+import { hostIdOf, resolveIdMaps, type IdRange } from '../spec/userns.js';
 
 export interface EnvVar {
   name: string;
@@ -25,6 +26,25 @@ export interface MountStep {
   fs?: { type: string; options: string };
 }
 
+/** The user namespace: its id maps, and the host ids the container's root maps to. */
+export interface UsernsModel {
+  uidRanges: IdRange[];
+  gidRanges: IdRange[];
+  /** uid_map and gid_map as the kernel takes them: one `INSIDE HOST SIZE` line per range, in one write. */
+  uidMap: string;
+  gidMap: string;
+  /** The host uid and gid of root in the container: unshare runs as them, so that they own the namespaces. */
+  rootUid: number;
+  rootGid: number;
+  /**
+   * setpriv's options where setgroups(2) is denied (a normal user's single-id map): the same,
+   * keeping the supplementary groups instead of clearing them, which the kernel then refuses.
+   */
+  setprivArgsKeepGroups: string[];
+  /** A normal user can run it: the maps then hold only that user's ids, as root. */
+  rootlessUser: boolean;
+}
+
 export interface ContainerModel {
   name: string;
   /** null when the container shares the host's UTS namespace. */
@@ -33,6 +53,8 @@ export interface ContainerModel {
   env: EnvVar[];
   workdir: string;
   namespaces: Record<Namespace, boolean>;
+  /** The user namespace's maps, or null without 'user' in namespaces. */
+  userns: UsernsModel | null;
   /** Arguments to unshare(1) that create the namespaces. */
   unshareArgs: string[];
   rootfs: { dir: string } | { tar: string };
@@ -43,6 +65,8 @@ export interface ContainerModel {
     controllers: { name: string; v1Name: string; required: boolean }[];
     v1: (CgroupWrite & { v1Name: string })[];
     v2: CgroupWrite[];
+    /** The spec sets limits (a rootless run cannot apply them). */
+    limited: boolean;
   };
   mounts: MountStep[];
   /** Device nodes copied from the host into the container's /dev (a tmpfs). */
@@ -120,6 +144,22 @@ function mountSteps(spec: ContainerSpec): MountStep[] {
   });
 }
 
+function resolveUserns(spec: ContainerSpec, security: SecurityModel): UsernsModel | null {
+  if (!spec.namespaces.includes('user')) return null;
+  const { uidMap, gidMap } = resolveIdMaps(spec.userns);
+  const text = (ranges: IdRange[]) => ranges.map((r) => `${r.containerId} ${r.hostId} ${r.size}\n`).join('');
+  return {
+    uidRanges: uidMap,
+    gidRanges: gidMap,
+    uidMap: text(uidMap),
+    gidMap: text(gidMap),
+    rootUid: hostIdOf(uidMap, 0),
+    rootGid: hostIdOf(gidMap, 0),
+    setprivArgsKeepGroups: security.setprivArgs.map((a) => (a === '--clear-groups' ? '--keep-groups' : a)),
+    rootlessUser: security.uid === 0 && security.gid === 0 && security.groups.length === 0,
+  };
+}
+
 /** Turns a validated spec into the plan that every target renders. */
 export function resolveModel(spec: ContainerSpec): ContainerModel {
   const namespaces = Object.fromEntries(
@@ -130,6 +170,8 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
   const rootfs = 'dir' in spec.rootfs ? { dir: spec.rootfs.dir } : { tar: spec.rootfs.tar };
   const hostname = namespaces.uts ? (spec.hostname ?? spec.name) : null;
   const network = resolveNetwork(spec, hostname);
+  const security = resolveSecurity(spec);
+  const userns = resolveUserns(spec, security);
 
   return {
     name: spec.name,
@@ -138,6 +180,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     env,
     workdir: spec.workdir,
     namespaces,
+    userns,
     unshareArgs: unshareArgs(namespaces, spec.timeOffsets, network.bridge !== null),
     rootfs,
     cgroup: {
@@ -146,6 +189,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       controllers: cgroupControllers(spec.limits).map((c) => ({ ...c, v1Name: V1_HIERARCHY[c.name] })),
       v1: cgroupV1Writes(spec.limits).map((w) => ({ ...w, v1Name: V1_HIERARCHY[w.controller] })),
       v2: cgroupV2Writes(spec.limits),
+      limited: cgroupV2Writes(spec.limits).length > 0,
     },
     mounts: mountSteps(spec),
     devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
@@ -162,9 +206,10 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     ],
     readonlyPaths: READONLY_PROC_PATHS,
     sysctls: Object.entries(spec.sysctls).map(([key, value]) => ({ key, path: `/proc/sys/${key.replaceAll('.', '/')}`, value: String(value) })),
-    security: resolveSecurity(spec),
+    security,
     tools: requiredTools({
       tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') || network.files, bridge: network.bridge !== null,
+      userns: userns !== null, hostname: userns !== null && hostname !== null,
     }),
     stopTimeout: spec.stopTimeout,
     network,

@@ -30,6 +30,10 @@ const TOOLS: Record<string, Omit<Tool, 'name'>> = {
   tail: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   tar: { debian: 'tar', alpine: 'tar', rhel: 'tar' },
   ip: { debian: 'iproute2', alpine: 'iproute2', rhel: 'iproute' },
+  chgrp: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  chmod: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  mkfifo: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  hostname: { debian: 'hostname', alpine: 'busybox', rhel: 'hostname' },
   mv: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
 };
 
@@ -40,14 +44,19 @@ function tool(name: string): Tool {
 }
 
 /** The tools one container's script needs, given what its spec uses. */
-export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean; bridge?: boolean }): Tool[] {
+export function requiredTools(uses: { tar: boolean; net: boolean; fileBinds: boolean; bridge?: boolean; userns?: boolean; hostname?: boolean }): Tool[] {
   const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm', 'sleep'];
   // The day-2 verbs: start (setsid), exec (nsenter), logs (tail), and the lock on shared state.
   names.push('setsid', 'nsenter', 'tail', 'flock');
-  if (uses.fileBinds) names.push('touch');
+  if (uses.fileBinds || uses.userns) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
   // network: a bridge's lease file is replaced with mv (nsenter and flock are listed above).
   if (uses.bridge) names.push('mv');
+  // userns: the parent and the child meet at a FIFO; root of a user namespace sets the hostname
+  // with sethostname(2), since /proc/sys/kernel/hostname stays writable only by the host's root.
+  // (chgrp and chmod open the state directory to the container's root.)
+  if (uses.userns) names.push('mkfifo', 'chgrp', 'chmod');
+  if (uses.hostname) names.push('hostname');
   return names.map(tool);
 }
