@@ -81,7 +81,7 @@ function checkRanges(ranges: readonly IdRange[], path: (string | number)[], ctx:
       }
     }
   });
-  if (!ranges.some((r) => r.containerId === 0)) {
+  if (ranges.length > 0 && !ranges.some((r) => r.containerId === 0)) {
     ctx.addIssue({ code: 'custom', path, message: "map container id 0: the script starts the container as root inside its user namespace (a range with containerId 0)" });
   }
 }
