@@ -572,9 +572,11 @@ cgroup_detect() {
     for name in $options; do roots[$name]=/sys/fs/cgroup; done
   else
     CGROUP_VERSION=1
+    # The first mount of each hierarchy: the container's own read-only view of it (cgroupfs)
+    # comes later in its mount table, below the rootfs.
     while read -r _ dir fstype options _; do
       if [[ $fstype == cgroup ]]; then
-        for name in ${options//,/ }; do roots[$name]=$dir; done
+        for name in ${options//,/ }; do [[ -n ${roots[$name]-} ]] || roots[$name]=$dir; done
       fi
     done </proc/self/mounts
     # v1 calls the io controller blkio.

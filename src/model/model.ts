@@ -77,6 +77,11 @@ export interface ContainerModel {
   maskedPaths: string[];
   /** Paths bound onto themselves read-only. */
   readonlyPaths: string[];
+  /**
+   * Where the container's own cgroups appear read-only (below its sysfs mount, with the cgroup
+   * namespace: the container's cgroup is their root), or null.
+   */
+  cgroupfs: string | null;
   /** Kernel parameters of the container's namespaces, written into /proc/sys before it turns read-only. */
   sysctls: { key: string; path: string; value: string }[];
   /** Capabilities, no_new_privs, user, groups and rlimits of the container's process. */
@@ -160,6 +165,13 @@ function resolveUserns(spec: ContainerSpec, security: SecurityModel): UsernsMode
   };
 }
 
+/** `SYSFS/fs/cgroup` of the first sysfs mount, with the cgroup namespace; else null. */
+function cgroupfsTarget(spec: ContainerSpec, namespaces: Record<Namespace, boolean>): string | null {
+  const sysfs = spec.mounts.find((m) => m.type === 'sysfs');
+  if (!namespaces.cgroup || sysfs === undefined) return null;
+  return `${sysfs.target ?? '/sys'}/fs/cgroup`;
+}
+
 /** Turns a validated spec into the plan that every target renders. */
 export function resolveModel(spec: ContainerSpec): ContainerModel {
   const namespaces = Object.fromEntries(
@@ -205,6 +217,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       ...spec.mounts.filter((m) => m.type === 'sysfs').flatMap((m) => MASKED_SYSFS_PATHS.map((p) => `${m.target ?? '/sys'}${p}`)),
     ],
     readonlyPaths: READONLY_PROC_PATHS,
+    cgroupfs: cgroupfsTarget(spec, namespaces),
     sysctls: Object.entries(spec.sysctls).map(([key, value]) => ({ key, path: `/proc/sys/${key.replaceAll('.', '/')}`, value: String(value) })),
     security,
     tools: requiredTools({

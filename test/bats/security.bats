@@ -356,3 +356,32 @@ as_user() {
   teardown_user
   assert_clean
 }
+
+# --- The cgroup namespace: the container's own cgroups, read-only ------------------------------
+
+@test "cgroup namespace: /sys/fs/cgroup shows the container's own cgroups read-only, with and without userns" {
+  others_may_enter
+  chown -R 100000:100000 -- "$SHARE"
+  local with_user
+  for with_user in no yes; do
+    update_spec 's.namespaces = ["pid", "mount", "uts", "ipc", "net", "cgroup"]; s.limits = { pids: 20 }; s.mounts.push({ type: "sysfs" })'
+    if [[ $with_user == yes ]]; then update_spec 's.namespaces.unshift("user"); s.mounts = s.mounts.slice(0, 2)'; fi
+    spec_sh 'cat /sys/fs/cgroup/pids/pids.max; grep -c ":/$" /proc/self/cgroup; grep -vc ":/$" /proc/self/cgroup
+      (echo 5 >/sys/fs/cgroup/pids/pids.max) 2>&1; mkdir /sys/fs/cgroup/pids/sub 2>&1; mkdir /sys/fs/cgroup/new 2>&1
+      awk "\$5 ~ \"^/sys/fs/cgroup\" { print \$5, \$6 }" /proc/self/mountinfo'
+    build_ct
+    run_ct
+    assert_success
+    # The root of the pids hierarchy inside is the container's cgroup, with its limit.
+    assert_equal "${lines[0]}" 20
+    ((lines[1] > 0)) || fail "no cgroup of the container is its namespace's root: $output"
+    assert_equal "${lines[2]}" 0
+    assert_line --regexp "can't create /sys/fs/cgroup/pids/pids.max: Read-only file system"
+    assert_line "mkdir: can't create directory '/sys/fs/cgroup/pids/sub': Read-only file system"
+    assert_line "mkdir: can't create directory '/sys/fs/cgroup/new': Read-only file system"
+    assert_line --regexp '^/sys/fs/cgroup ro,'
+    assert_line --regexp '^/sys/fs/cgroup/pids ro,'
+    refute_line --regexp '^/sys/fs/cgroup[^ ]* rw'
+  done
+  assert_clean
+}
