@@ -1167,6 +1167,9 @@ exec_enter() {
   # The host's setpriv drops the container's capabilities after nsenter, as for the main
   # process; the container's loader configuration must not reach that privileged host tool.
   # (The main process masks an /etc/ld.so.preload of the rootfs; one made since is refused.)
+  # This check and the loader's start are not atomic: a container that creates the file in
+  # between gets code into that tool, which holds the host root's capabilities until setpriv
+  # drops them; with a user namespace, only those of root in the container's own one.
   if [[ -e /proc/$pid/root/etc/ld.so.preload && ! -c /proc/$pid/root/etc/ld.so.preload ]]; then
     die "exec: the container has an /etc/ld.so.preload, which the host tools exec uses would load; refusing"
   fi
