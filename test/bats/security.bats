@@ -289,13 +289,13 @@ make_user() {
 
 teardown_user() {
   [[ -n ${TEST_USER-} ]] || return 0
-  local pid uid
+  local pid
   # The user's processes, by pid (a rootless container has no cgroup to kill it through).
-  for pid in /proc/[0-9]*; do
-    uid=$(awk '$1 == "Uid:" { print $2 }' "$pid/status" 2>/dev/null) || continue
-    if [[ $uid == "$TEST_UID" ]]; then kill -KILL "${pid#/proc/}" 2>/dev/null || true; fi
+  for pid in $(awk -v uid="$TEST_UID" '$1 == "Uid:" && $2 == uid { split(FILENAME, p, "/"); print p[3] }' /proc/[0-9]*/status 2>/dev/null); do
+    kill -KILL "$pid" 2>/dev/null || true
   done
   userdel -- "$TEST_USER" 2>/dev/null || true
+  TEST_USER=
 }
 
 # user_pid1: the host pid of the test user's process that is PID 1 of its pid namespace.
