@@ -385,3 +385,19 @@ as_user() {
   done
   assert_clean
 }
+
+@test "userns: SIGTERM to the script stops the container and removes everything, the FIFO with it" {
+  others_may_enter
+  chown -R 100000:100000 -- "$SHARE"
+  update_spec 's.namespaces.unshift("user"); s.limits = { memory: "64m" }'
+  spec_sh "trap 'exit 7' TERM; $CT_WAIT & wait"
+  build_ct
+  start_ct
+  wait_ready
+  [ -p "$UNSHARED_STATE_DIR/$CT_NAME/userns-sync" ]
+  assert_equal "$(stat -c %a:%g "$UNSHARED_STATE_DIR/$CT_NAME")" 710:100000
+  kill -TERM "$CT_PID"
+  wait_ct
+  assert_equal "$CT_STATUS" 143
+  assert_clean
+}
