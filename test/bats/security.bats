@@ -362,13 +362,15 @@ as_user() {
 @test "cgroup namespace: /sys/fs/cgroup shows the container's own cgroups read-only, with and without userns" {
   others_may_enter
   chown -R 100000:100000 -- "$SHARE"
-  local with_user
+  # The pids controller's files: in its own hierarchy on v1, at the top on v2.
+  local with_user pids=/sys/fs/cgroup/pids
+  if cgroup_v2; then pids=/sys/fs/cgroup; fi
   for with_user in no yes; do
     update_spec 's.namespaces = ["pid", "mount", "uts", "ipc", "net", "cgroup"]; s.limits = { pids: 20 }; s.mounts.push({ type: "sysfs" })'
     if [[ $with_user == yes ]]; then update_spec 's.namespaces.unshift("user"); s.mounts = s.mounts.slice(0, 2)'; fi
-    spec_sh 'cat /sys/fs/cgroup/pids/pids.max; grep -c ":/$" /proc/self/cgroup; grep -vc ":/$" /proc/self/cgroup
-      (echo 5 >/sys/fs/cgroup/pids/pids.max) 2>&1; mkdir /sys/fs/cgroup/pids/sub 2>&1; mkdir /sys/fs/cgroup/new 2>&1
-      awk "\$5 ~ \"^/sys/fs/cgroup\" { print \$5, \$6 }" /proc/self/mountinfo'
+    spec_command /bin/sh -c 'cat "$1/pids.max"; grep -c ":/$" /proc/self/cgroup; grep -vc ":/$" /proc/self/cgroup
+      (echo 5 >"$1/pids.max") 2>&1; mkdir "$1/sub" 2>&1
+      awk "\$5 ~ \"^/sys/fs/cgroup\" { print \$5, \$6 }" /proc/self/mountinfo' sh "$pids"
     build_ct
     run_ct
     assert_success
@@ -376,11 +378,10 @@ as_user() {
     assert_equal "${lines[0]}" 20
     ((lines[1] > 0)) || fail "no cgroup of the container is its namespace's root: $output"
     assert_equal "${lines[2]}" 0
-    assert_line --regexp "can't create /sys/fs/cgroup/pids/pids.max: Read-only file system"
-    assert_line "mkdir: can't create directory '/sys/fs/cgroup/pids/sub': Read-only file system"
-    assert_line "mkdir: can't create directory '/sys/fs/cgroup/new': Read-only file system"
+    assert_line "sh: line 1: can't create $pids/pids.max: Read-only file system"
+    assert_line "mkdir: can't create directory '$pids/sub': Read-only file system"
     assert_line --regexp '^/sys/fs/cgroup ro,'
-    assert_line --regexp '^/sys/fs/cgroup/pids ro,'
+    assert_line --regexp "^$pids ro,"
     refute_line --regexp '^/sys/fs/cgroup[^ ]* rw'
   done
   assert_clean
