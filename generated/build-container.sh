@@ -346,7 +346,8 @@ UNDO=()
 # record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
 # state-root (STATE_ROOT, made by this run), network (the container's bridge networking),
 # tree (a temporary directory), download (a transfer in progress), layer (the writable layer:
-# removed unless the container ran and keeps it, see layer_undo).
+# removed unless the container ran and keeps it, see layer_undo), root-mount (the container's
+# root mounted by the host, under a user namespace).
 record() { UNDO+=("$1:${2-}"); }
 
 # The cgroups and STATE_ROOT are empty directories once the rest is undone: they go last, in
@@ -626,9 +627,11 @@ cgroup_detect() {
     for name in $options; do roots[$name]=/sys/fs/cgroup; done
   else
     CGROUP_VERSION=1
+    # The first mount of each hierarchy: the container's own read-only view of it (cgroupfs)
+    # comes later in its mount table, below the rootfs.
     while read -r _ dir fstype options _; do
       if [[ $fstype == cgroup ]]; then
-        for name in ${options//,/ }; do roots[$name]=$dir; done
+        for name in ${options//,/ }; do [[ -n ${roots[$name]-} ]] || roots[$name]=$dir; done
       fi
     done </proc/self/mounts
     # v1 calls the io controller blkio.
@@ -846,6 +849,13 @@ layer_prepare() {
   ROOT_MOUNT=(overlay overlay "lowerdir=$lower,upperdir=$LAYER_DIR/upper,workdir=$LAYER_DIR/work")
 }
 
+# root_mount ROOT TYPE SOURCE OPTIONS: mounts the container's root on ROOT as layer_prepare
+# chose (ROOT_MOUNT). The container's init does it in its own mount namespace, so the mount ends
+# with the container; under a user namespace the host does it before the start.
+root_mount() {
+  act mount -t "$2" -o "$4" -- "$3" "$1"
+}
+
 # Removes the writable layer, unless the container has run and keeps it (undo_all's "layer").
 layer_undo() {
   ((LAYER_KEEP)) || layer_remove
@@ -900,9 +910,9 @@ container_init() {
   NETWORK_FILES_DIR=$7 # network: where /etc/hosts and /etc/resolv.conf were written
   VOLUMES_DIR=$8
   # The container's root (see layer_prepare), a mount point as pivot_root needs.
-  act mount -t "$3" -o "$5" -- "$4" "$rootfs"
-  shift 8
+  root_mount "$rootfs" "$3" "$4" "$5"
   make_mount_points "$rootfs"
+  shift 8
   populate_dev "$rootfs"
   check_target "$rootfs" /sys 'mounts[0]'.target
   act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
@@ -948,9 +958,10 @@ make_mount_points() {
 # OpenRC make /dev/fd and /dev/std* so): a symlink that leads where the link must (-ef). Any
 # other link, such as ptmx (a device node on the host), is made by ln.
 populate_dev() {
-  local dev=$1/dev copies=() name target
+  local dev=$1/dev name target
   act mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$dev"
   local -A links=([fd]=/proc/self/fd [stdin]=/proc/self/fd/0 [stdout]=/proc/self/fd/1 [stderr]=/proc/self/fd/2 [ptmx]=pts/ptmx )
+  local copies=()
   for name in "${!links[@]}"; do
     if [[ -L /dev/$name && /dev/$name -ef ${links[$name]} ]]; then
       copies+=("/dev/$name")
@@ -1045,7 +1056,7 @@ fstab_field() {
 # themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
 # list is written under /dev/shm, which the shm mount in it then covers.
 harden_mounts() {
-  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field lines=()
+  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field target lines=()
   lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
   lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
   for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
@@ -1355,6 +1366,9 @@ exec_enter() {
   # The host's setpriv drops the container's capabilities after nsenter, as for the main
   # process; the container's loader configuration must not reach that privileged host tool.
   # (The main process masks an /etc/ld.so.preload of the rootfs; one made since is refused.)
+  # This check and the loader's start are not atomic: a container that creates the file in
+  # between gets code into that tool, which holds the host root's capabilities until setpriv
+  # drops them; with a user namespace, only those of root in the container's own one.
   if [[ -e /proc/$pid/root/etc/ld.so.preload && ! -c /proc/$pid/root/etc/ld.so.preload ]]; then
     die "exec: the container has an /etc/ld.so.preload, which the host tools exec uses would load; refusing"
   fi

@@ -41,7 +41,7 @@ export function importOciConfig(config: unknown, options: { bundleDir: string; n
   const spec: Record<string, unknown> = {};
 
   for (const key of ['hooks', 'solaris', 'windows', 'vm']) if (config[key] !== undefined) refuse(`${key}: has no equivalent in the spec`);
-  for (const key of ['seccomp', 'intelRdt', 'devices', 'uidMappings', 'gidMappings', 'mountLabel', 'rootfsPropagation', 'personality']) {
+  for (const key of ['seccomp', 'intelRdt', 'devices', 'mountLabel', 'rootfsPropagation', 'personality']) {
     if (linux[key] !== undefined && !(Array.isArray(linux[key]) && (linux[key] as unknown[]).length === 0)) refuse(`linux.${key}: has no equivalent in the spec`);
   }
   for (const key of ['apparmorProfile', 'selinuxLabel', 'oomScoreAdj', 'consoleSize']) {
@@ -126,6 +126,15 @@ export function importOciConfig(config: unknown, options: { bundleDir: string; n
     else namespaces.push(name);
   }
   spec['namespaces'] = namespaces;
+  // The user namespace's id maps: validated with the spec (the schema names a bad range).
+  const idMap = (key: 'uidMappings' | 'gidMappings') =>
+    (Array.isArray(linux[key]) ? linux[key] : []).map((m: unknown) => {
+      const r: Json = isObject(m) ? m : {};
+      return { containerId: r['containerID'], hostId: r['hostID'], size: r['size'] };
+    });
+  if (idMap('uidMappings').length > 0 || idMap('gidMappings').length > 0) {
+    spec['userns'] = { uidMap: idMap('uidMappings'), gidMap: idMap('gidMappings') };
+  }
 
   // Resources.
   const resources: Json = isObject(linux['resources']) ? linux['resources'] : {};

@@ -8,6 +8,7 @@ import { V1_HIERARCHY, cgroupControllers, cgroupV1Writes, cgroupV2Writes, resolv
 import { MASKED_PROC_PATHS, MASKED_SYSFS_PATHS, READONLY_PROC_PATHS, resolveSecurity, type SecurityModel } from './security.js';
 import { resolveNetwork, type NetworkModel } from './network.js';
 import { requiredTools, type Tool } from './tools.js';
+import { hostIdOf, resolveIdMaps, type IdRange } from '../spec/userns.js';
 
 export interface EnvVar {
   name: string;
@@ -47,6 +48,25 @@ export interface LayerStep {
   oci?: { layout: string; ref: string };
 }
 
+/** The user namespace: its id maps, and the host ids the container's root maps to. */
+export interface UsernsModel {
+  uidRanges: IdRange[];
+  gidRanges: IdRange[];
+  /** uid_map and gid_map as the kernel takes them: one `INSIDE HOST SIZE` line per range, in one write. */
+  uidMap: string;
+  gidMap: string;
+  /** The host uid and gid of root in the container: unshare runs as them, so that they own the namespaces. */
+  rootUid: number;
+  rootGid: number;
+  /**
+   * setpriv's options where setgroups(2) is denied (a normal user's single-id map): the same,
+   * keeping the supplementary groups instead of clearing them, which the kernel then refuses.
+   */
+  setprivArgsKeepGroups: string[];
+  /** A normal user can run it: the maps then hold only that user's ids, as root. */
+  rootlessUser: boolean;
+}
+
 export interface ContainerModel {
   name: string;
   /** null when the container shares the host's UTS namespace. */
@@ -55,6 +75,8 @@ export interface ContainerModel {
   env: EnvVar[];
   workdir: string;
   namespaces: Record<Namespace, boolean>;
+  /** The user namespace's maps, or null without 'user' in namespaces. */
+  userns: UsernsModel | null;
   /** Arguments to unshare(1) that create the namespaces. */
   unshareArgs: string[];
   /**
@@ -73,6 +95,8 @@ export interface ContainerModel {
     controllers: { name: string; v1Name: string; required: boolean }[];
     v1: (CgroupWrite & { v1Name: string })[];
     v2: CgroupWrite[];
+    /** The spec sets limits (a rootless run cannot apply them). */
+    limited: boolean;
   };
   mounts: MountStep[];
   /** Names of the named volumes the mounts use, each once. */
@@ -85,6 +109,11 @@ export interface ContainerModel {
   maskedPaths: string[];
   /** Paths bound onto themselves read-only. */
   readonlyPaths: string[];
+  /**
+   * Where the container's own cgroups appear read-only (below its sysfs mount, with the cgroup
+   * namespace: the container's cgroup is their root), or null.
+   */
+  cgroupfs: string | null;
   /** Kernel parameters of the container's namespaces, written into /proc/sys before it turns read-only. */
   sysctls: { key: string; path: string; value: string }[];
   /** Capabilities, no_new_privs, user, groups and rlimits of the container's process. */
@@ -204,6 +233,29 @@ function mountSteps(spec: ContainerSpec): MountStep[] {
   });
 }
 
+function resolveUserns(spec: ContainerSpec, security: SecurityModel): UsernsModel | null {
+  if (!spec.namespaces.includes('user')) return null;
+  const { uidMap, gidMap } = resolveIdMaps(spec.userns);
+  const text = (ranges: IdRange[]) => ranges.map((r) => `${r.containerId} ${r.hostId} ${r.size}\n`).join('');
+  return {
+    uidRanges: uidMap,
+    gidRanges: gidMap,
+    uidMap: text(uidMap),
+    gidMap: text(gidMap),
+    rootUid: hostIdOf(uidMap, 0),
+    rootGid: hostIdOf(gidMap, 0),
+    setprivArgsKeepGroups: security.setprivArgs.map((a) => (a === '--clear-groups' ? '--keep-groups' : a)),
+    rootlessUser: security.uid === 0 && security.gid === 0 && security.groups.length === 0,
+  };
+}
+
+/** `SYSFS/fs/cgroup` of the first sysfs mount, with the cgroup namespace; else null. */
+function cgroupfsTarget(spec: ContainerSpec, namespaces: Record<Namespace, boolean>): string | null {
+  const sysfs = spec.mounts.find((m) => m.type === 'sysfs');
+  if (!namespaces.cgroup || sysfs === undefined) return null;
+  return `${sysfs.target ?? '/sys'}/fs/cgroup`;
+}
+
 /** Turns a validated spec into the plan that every target renders. */
 export function resolveModel(spec: ContainerSpec): ContainerModel {
   const namespaces = Object.fromEntries(
@@ -215,6 +267,8 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
   const layers = 'layers' in rootfs ? rootfs.layers : [];
   const hostname = namespaces.uts ? (spec.hostname ?? spec.name) : null;
   const network = resolveNetwork(spec, hostname);
+  const security = resolveSecurity(spec);
+  const userns = resolveUserns(spec, security);
 
   return {
     name: spec.name,
@@ -223,6 +277,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     env,
     workdir: spec.workdir,
     namespaces,
+    userns,
     unshareArgs: unshareArgs(namespaces, spec.timeOffsets, network.bridge !== null),
     rootfs,
     layerCache: DEFAULT_LAYER_CACHE,
@@ -238,6 +293,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       controllers: cgroupControllers(spec.limits).map((c) => ({ ...c, v1Name: V1_HIERARCHY[c.name] })),
       v1: cgroupV1Writes(spec.limits).map((w) => ({ ...w, v1Name: V1_HIERARCHY[w.controller] })),
       v2: cgroupV2Writes(spec.limits),
+      limited: cgroupV2Writes(spec.limits).length > 0,
     },
     mounts: mountSteps(spec),
     volumes: [...new Set(spec.mounts.flatMap((m) => (m.type === 'volume' ? [m.name] : [])))],
@@ -254,14 +310,16 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       ...spec.mounts.filter((m) => m.type === 'sysfs').flatMap((m) => MASKED_SYSFS_PATHS.map((p) => `${m.target ?? '/sys'}${p}`)),
     ],
     readonlyPaths: READONLY_PROC_PATHS,
+    cgroupfs: cgroupfsTarget(spec, namespaces),
     sysctls: Object.entries(spec.sysctls).map(([key, value]) => ({ key, path: `/proc/sys/${key.replaceAll('.', '/')}`, value: String(value) })),
-    security: resolveSecurity(spec),
+    security,
     tools: requiredTools({
       tar: 'tar' in rootfs,
       unpack: layers.some((l) => l.tar !== undefined || l.url !== undefined || l.oci !== undefined),
       download: layers.some((l) => l.url !== undefined),
       oci: layers.some((l) => l.oci !== undefined),
       net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') || network.files, bridge: network.bridge !== null,
+      userns: userns !== null, hostname: userns !== null && hostname !== null,
     }),
     stopTimeout: spec.stopTimeout,
     network,

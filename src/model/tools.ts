@@ -32,6 +32,10 @@ const TOOLS: Record<string, Omit<Tool, 'name'>> = {
   tail: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   tar: { debian: 'tar', alpine: 'tar', rhel: 'tar' },
   ip: { debian: 'iproute2', alpine: 'iproute2', rhel: 'iproute' },
+  chgrp: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  chmod: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  mkfifo: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
+  hostname: { debian: 'hostname', alpine: 'busybox', rhel: 'hostname' },
   mv: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
   mountpoint: { debian: 'util-linux', alpine: 'util-linux-misc', rhel: 'util-linux' },
   mktemp: { debian: 'coreutils', alpine: 'coreutils', rhel: 'coreutils' },
@@ -57,12 +61,13 @@ export function requiredTools(uses: {
   unpack?: boolean;
   download?: boolean;
   oci?: boolean;
+  userns?: boolean; hostname?: boolean;
 }): Tool[] {
   // (The script sleeps with bash's read -t, not sleep(1), and needs no lock on shared state.)
   const names = ['unshare', 'setpriv', 'pivot_root', 'mount', 'umount', 'mkdir', 'rmdir', 'cp', 'ln', 'rm'];
   // The day-2 verbs: start (setsid), exec (nsenter), logs (tail).
   names.push('setsid', 'nsenter', 'tail');
-  if (uses.fileBinds) names.push('touch');
+  if (uses.fileBinds || uses.userns) names.push('touch');
   if (uses.tar) names.push('tar');
   if (uses.net) names.push('ip');
   // network: a bridge's lease file is replaced with mv, under a lock (flock).
@@ -72,6 +77,12 @@ export function requiredTools(uses: {
   if (uses.unpack) names.push('tar', 'sha256sum', 'mktemp', 'find', 'mknod', 'setfattr', 'mv');
   // oci: index.json and the manifest are read with jq (see templates/script/rootfs-oci.hbs).
   if (uses.oci) names.push('jq');
+  // userns: the parent and the child meet at a FIFO; root of a user namespace sets the hostname
+  // with sethostname(2), since /proc/sys/kernel/hostname stays writable only by the host's root.
+  // (chgrp and chmod open the state directory to the container's root.) The host mounts the
+  // container's root, and unmounts it at cleanup (mountpoint).
+  if (uses.userns) names.push('mkfifo', 'chgrp', 'chmod', 'mountpoint');
+  if (uses.hostname) names.push('hostname');
   const tools = [...new Set(names)].map(tool);
   if (uses.download) tools.push({ ...tool('curl'), alternatives: [tool('wget')] });
   return tools;

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { SIZE_PATTERN, parseSize } from './units.js';
 import { capabilitiesSchema, groupsSchema, rlimitsSchema, sysctlNamespace, sysctlsSchema, timeOffsetsSchema, userSchema } from './security.js';
-import { checkNetwork, networkSchema } from './network.js';
+import { checkNetwork, networkMode, networkSchema } from './network.js';
+import { checkUserns, usernsSchema } from './userns.js';
 
 /** Every namespace the kernel offers, by the name `unshare(1)` uses for it. */
 export const NAMESPACES = ['pid', 'net', 'mount', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
@@ -254,8 +255,10 @@ export const containerSpecSchema = z
       .default({}),
     /** Working directory inside the container, created when missing. @default '/' */
     workdir: absolutePath('workdir').default('/'),
-    /** Namespaces to create; `mount` is required (the script pivots into the rootfs). @default ['pid','mount','uts','ipc','net','cgroup'] */
+    /** Namespaces to create; `mount` is required (the script pivots into the rootfs); `user` maps root to an unprivileged host id (see userns). @default ['pid','mount','uts','ipc','net','cgroup'] */
     namespaces: z.array(z.enum(NAMESPACES, { error: `expected one of: ${NAMESPACES.join(', ')}` })).default(DEFAULT_NAMESPACES),
+    /** The id maps of the user namespace ('user' in namespaces): container root becomes host id 100000 by default. @default { hostId: 100000, size: 65536 } */
+    userns: usernsSchema.optional(),
     /** Resource limits, applied through cgroup v1 or v2, whichever the host has. @default {} */
     limits: limits.default({}),
     /** The root filesystem is read-only: no writable layer at all; writes fail with EROFS (mount points must exist in the rootfs). @default false */
@@ -313,13 +316,6 @@ export const containerSpecSchema = z
     if (!namespaces.includes('mount')) {
       ctx.addIssue({ code: 'custom', path: ['namespaces'], message: "add 'mount': the container needs its own mount namespace to pivot into its rootfs" });
     }
-    if (namespaces.includes('user')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['namespaces', namespaces.indexOf('user')],
-        message: "'user' is not supported yet: it needs a uid/gid mapping to an unprivileged host range, which unshared does not set up yet; remove it",
-      });
-    }
     if (!namespaces.includes('uts') && spec.hostname !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['hostname'], message: "a hostname needs the 'uts' namespace; without it the host's own hostname would change" });
     }
@@ -362,6 +358,7 @@ export const containerSpecSchema = z
     // checkNetwork reads a network of the right shape only; a malformed one has its own issues.
     const network = networkSchema.optional().safeParse(spec.network);
     if (network.success) checkNetwork(network.data, namespaces, ctx);
+    checkUserns(spec, namespaces, network.success ? networkMode(network.data, namespaces) : undefined, ctx);
   }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) });
 
 /** A container spec as written: what `defineContainer` accepts and JSON/YAML files contain. */

@@ -56,6 +56,7 @@ export function kubernetesObject(model: ContainerModel): Record<string, unknown>
 
   if (model.image === null) refuse("image: required for the kubernetes target (the cluster pulls an image; rootfs is the host's form of it), e.g. image: 'nginx:1.27'");
   if (!K8S_NAME.test(model.name)) refuse(`name: '${model.name}' is not a Kubernetes name: lowercase letters, digits and '-', at most 63`);
+  if (model.userns) refuse("namespaces: 'user': the kubelet picks a pod's id mapping (hostUsers: false), not the spec; remove 'user' and userns");
   if (model.namespaces.time) refuse("namespaces: 'time' has no Kubernetes equivalent; remove it (and timeOffsets)");
   if (!model.namespaces.net && model.namespaces.uts) {
     refuse("namespaces: without 'net' the pod uses the node's network (hostNetwork) and the node's hostname too: remove 'uts' (and hostname), or add 'net'");

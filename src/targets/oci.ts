@@ -23,7 +23,7 @@ export const OCI_VERSION = '1.0.2';
 const OCI_NAMESPACE: Record<Namespace, string> = {
   pid: 'pid', net: 'network', mount: 'mount', uts: 'uts', ipc: 'ipc', user: 'user', cgroup: 'cgroup', time: 'time',
 };
-const NAMESPACE_ORDER: Namespace[] = ['pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'];
+const NAMESPACE_ORDER: Namespace[] = ['pid', 'net', 'ipc', 'uts', 'mount', 'user', 'cgroup'];
 
 /** RLIM_INFINITY (2^64-1) does not fit a JavaScript number: a placeholder replaced in the text. */
 const UNLIMITED = '@@RLIM_INFINITY@@';
@@ -132,6 +132,12 @@ export function ociConfig(model: ContainerModel): Record<string, unknown> {
     cgroupsPath: `/${model.cgroup.parent}/${model.name}`,
     resources,
   };
+  if (model.userns) {
+    // The runtime writes these maps itself, as the script does.
+    const mapping = (ranges: typeof model.userns.uidRanges) => ranges.map((r) => ({ containerID: r.containerId, hostID: r.hostId, size: r.size }));
+    linux['uidMappings'] = mapping(model.userns.uidRanges);
+    linux['gidMappings'] = mapping(model.userns.gidRanges);
+  }
   if (model.sysctls.length > 0) linux['sysctl'] = Object.fromEntries(model.sysctls.map((s) => [s.key, s.value]));
   linux['maskedPaths'] = model.maskedPaths;
   linux['readonlyPaths'] = model.readonlyPaths;

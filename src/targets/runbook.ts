@@ -30,6 +30,7 @@ function problems(model: ContainerModel): string[] {
   if ('layers' in model.rootfs) found.push("rootfs: image sources (url, oci, layers) need the generated script (download, digest checks, layer cache, overlay); the runbook covers dir and tar");
   if (model.network.bridge) found.push("network.mode: 'bridge' needs the generated script (veth, bridge, firewall); the runbook covers 'none' and 'host'");
   else if (model.network.files) found.push('network.dns, network.hosts: the runbook does not write /etc/hosts or /etc/resolv.conf; use the generated script');
+  if (model.userns) found.push("namespaces: 'user' needs the generated script (its parent writes the id maps while the child waits); remove it for the runbook");
   return found;
 }
 

@@ -318,12 +318,12 @@ TRICKY_ARGS=(
   assert_equal "$CT_STATUS" 0
 }
 
-@test "user: the user namespace is refused at build time, naming the field, until uid mapping lands" {
-  # The mapping of container root to an unprivileged host range is not implemented yet (util-linux
-  # 2.38's --map-users needs newuidmap and a syntax that changed in 2.39): the compiler says so.
-  update_spec 's.namespaces.unshift("user")'
+@test "user: bridge networking with the user namespace is refused at build time, naming the field" {
+  # The prepared network namespace of bridge mode belongs to the host's user namespace, where
+  # the container's root has no rights: the compiler says so, and writes nothing.
+  update_spec 's.namespaces.unshift("user", "net"); s.network = { mode: "bridge" }'
   run node "$REPO_ROOT/dist/src/cli/bin.js" build "$CT_DIR/spec.json" -o "$CT_DIR/user.sh"
   assert_equal "$status" 2
-  assert_output --partial "namespaces[0]: 'user' is not supported yet"
+  assert_output --partial "network.mode: bridge networking with 'user' is not supported yet"
   [ ! -e "$CT_DIR/user.sh" ]
 }

@@ -79,6 +79,8 @@ const NOT_IN_JSON_SCHEMA: Record<string, string> = {
   'relative-paths': 'absolute paths are a refine() check',
   'size-overflow': 'the size in bytes is computed by parseSize',
   'unpaired-surrogates': 'well-formed Unicode is a refine() check',
+  userns: "'user' against other namespaces, network, mounts, user and groups are cross-field checks",
+  'userns-maps': 'overlapping ranges, host root and the sum of id and size are refine() checks',
 };
 
 describe('the JSON Schema from specJsonSchema()', () => {
