@@ -1202,7 +1202,7 @@ launch_container() {
     return 0
   fi
   start_pipe
-  init_args[1]=$START_WRITE
+  init_args[1]=$START_WRITE # after the init's marker
   hash unshare # its path, without a subshell
   unshare=${BASH_CMDS[unshare]}
   # The subshell joins the cgroups, then becomes unshare with an empty environment: nothing of

@@ -284,7 +284,7 @@ make_user() {
   others_may_enter
   mkdir -- "$CT_DIR/home"
   chown -R "$TEST_UID:$TEST_GID" -- "$ROOTFS" "$SHARE" "$CT_DIR/home"
-  export UNSHARED_STATE_DIR=$CT_DIR/home/state
+  export UNSHARED_STATE_DIR=$CT_DIR/home/state UNSHARED_DATA_DIR=$CT_DIR/home/data
 }
 
 teardown_user() {
@@ -307,7 +307,7 @@ user_pid1() {
 # as_user COMMAND...: COMMAND as the test user, with the environment a login would give.
 as_user() {
   setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups -- \
-    env -i PATH=/usr/local/bin:/usr/bin:/bin UNSHARED_STATE_DIR="$UNSHARED_STATE_DIR" "$@"
+    env -i PATH=/usr/local/bin:/usr/bin:/bin UNSHARED_STATE_DIR="$UNSHARED_STATE_DIR" UNSHARED_DATA_DIR="$UNSHARED_DATA_DIR" "$@"
 }
 
 @test "rootless: a normal user runs the container, which sees itself as root while the host sees the user's uid" {
@@ -330,9 +330,11 @@ as_user() {
   assert_equal "${inside[0]}" 0
   assert_equal "$(echo ${inside[1]})" "0 $TEST_UID 1"
   assert_equal "${inside[2]}" rootless
-  # The user's files are root's inside: the rootfs is writable.
+  # The user's files are root's inside: the root is writable, and the write went to the
+  # container's own layer (an overlay mounted in the user namespace), not into the rootfs.
   assert_equal "${inside[3]}" 0
   assert_equal "${inside[4]}" ok
+  [ ! -e "$ROOTFS/etc/written" ]
   [ ! -e "$UNSHARED_STATE_DIR/$CT_NAME" ]
   teardown_user
   assert_clean
