@@ -11,7 +11,7 @@ BATS := node_modules/bats/bin/bats
 UNSHARED := node dist/src/cli/bin.js
 # Debian packages the suite needs: what a generated script runs, plus the test tools.
 DEBIAN_PACKAGES := shellcheck busybox-static util-linux mount coreutils tar iproute2 procps \
-  nftables iptables curl runc systemd gcc libc6-dev
+  nftables iptables curl runc systemd gcc libc6-dev attr jq findutils
 DEMO_ROOTFS := /var/lib/unshared/busybox
 EXAMPLES := $(wildcard examples/*.ts)
 GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))

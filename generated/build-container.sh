@@ -310,7 +310,8 @@ check_arguments() {
 UNDO=()
 
 # record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
-# state-root (STATE_ROOT, made by this run), network (the container's bridge networking).
+# state-root (STATE_ROOT, made by this run), network (the container's bridge networking),
+# tree (a temporary directory), download (a transfer in progress).
 record() { UNDO+=("$1:${2-}"); }
 
 undo_all() {
@@ -510,10 +511,15 @@ debug_pause() {
 
 MISSING_TOOLS=()
 
-# require_tool TOOL DEBIAN_PACKAGE ALPINE_PACKAGE RHEL_PACKAGE
+# require_tool TOOL DEBIAN_PACKAGE ALPINE_PACKAGE RHEL_PACKAGE [OTHER_TOOL...]: TOOL, or one of
+# the OTHER_TOOLs that do the same job (curl or wget).
 require_tool() {
-  command -v "$1" >/dev/null 2>&1 ||
-    MISSING_TOOLS+=("$1 (Debian/Ubuntu: $2; Alpine: $3; RHEL/Fedora: $4)")
+  local tool also=''
+  for tool in "$1" "${@:5}"; do
+    if command -v "$tool" >/dev/null 2>&1; then return 0; fi
+  done
+  if (($# > 4)); then also=", or instead: ${*:5}"; fi
+  MISSING_TOOLS+=("$1 (Debian/Ubuntu: $2; Alpine: $3; RHEL/Fedora: $4)$also")
 }
 
 # require_path PATH FIELD: a host path the spec names must exist.
@@ -715,9 +721,14 @@ cgroup_remove() {
 # --- The root filesystem ----------------------------------------------------------------------
 
 ROOTFS=
+# The image's layers as host directories, bottom first, each fully unpacked, with overlay-style
+# whiteouts. Layers from the cache are shared by every container and never written by one.
+ROOTFS_LAYERS=()
 
 prepare_rootfs() {
-  ROOTFS=$ROOTFS_DIR
+  # One layer, used in place as the container's root.
+  ROOTFS_LAYERS=("$ROOTFS_DIR")
+  ROOTFS=${ROOTFS_LAYERS[0]}
 }
 
 # --- Network setup, on the host side ------------------------------------------------------------

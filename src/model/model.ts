@@ -25,6 +25,20 @@ export interface MountStep {
   fs?: { type: string; options: string };
 }
 
+/** One source of image layers, as the script fetches it; exactly one of dir, tar, url, oci is set. */
+export interface LayerStep {
+  /** Where the spec declared it, for error messages: `rootfs`, `rootfs.layers[1]`. */
+  origin: string;
+  /** A host directory used as a layer as it is. */
+  dir?: string;
+  /** A local tarball, unpacked into the cache under its own sha256. */
+  tar?: string;
+  /** A tarball downloaded, verified against `sha256` (bare hex), and unpacked into the cache. */
+  url?: { url: string; sha256: string };
+  /** An OCI image layout: each layer of the manifest that `ref` names. */
+  oci?: { layout: string; ref: string };
+}
+
 export interface ContainerModel {
   name: string;
   /** null when the container shares the host's UTS namespace. */
@@ -35,7 +49,13 @@ export interface ContainerModel {
   namespaces: Record<Namespace, boolean>;
   /** Arguments to unshare(1) that create the namespaces. */
   unshareArgs: string[];
-  rootfs: { dir: string } | { tar: string };
+  /**
+   * The root filesystem: a directory used in place, a tarball unpacked for each run, or image
+   * layers (bottom first) that the script fetches, verifies and unpacks into its layer cache.
+   */
+  rootfs: { dir: string } | { tar: string } | { layers: LayerStep[] };
+  /** The default layer cache (one directory per sha256 digest); UNSHARED_LAYER_CACHE overrides it. */
+  layerCache: string;
   cgroup: {
     parent: string;
     /** The script checks UNSHARED_CGROUP_PARENT against this (a POSIX ERE). */
@@ -74,6 +94,26 @@ export interface ContainerModel {
   image: string | null;
   /** Copies to run (a Kubernetes Deployment), or null for one Pod. */
   replicas: number | null;
+}
+
+/** The default layer cache: unpacked image layers, one directory per sha256 digest, shared by every container. */
+export const DEFAULT_LAYER_CACHE = '/var/lib/unshared/layers';
+
+type LayerSpec = { dir: string } | { tar: string } | { url: string; sha256: string } | { oci: string; ref: string };
+
+function layerStep(source: LayerSpec, origin: string): LayerStep {
+  if ('dir' in source) return { origin, dir: source.dir };
+  if ('tar' in source) return { origin, tar: source.tar };
+  if ('url' in source) return { origin, url: { url: source.url, sha256: source.sha256.replace(/^sha256:/, '') } };
+  return { origin, oci: { layout: source.oci, ref: source.ref } };
+}
+
+/** dir and tar stay as they were; url, oci and layers become a list of layer sources. */
+function resolveRootfs(rootfs: ContainerSpec['rootfs']): ContainerModel['rootfs'] {
+  if ('dir' in rootfs) return { dir: rootfs.dir };
+  if ('tar' in rootfs) return { tar: rootfs.tar };
+  if ('layers' in rootfs) return { layers: rootfs.layers.map((l, i) => layerStep(l, `rootfs.layers[${i}]`)) };
+  return { layers: [layerStep(rootfs, 'rootfs')] };
 }
 
 /** The default root of the state directories: one per container, on the host's tmpfs. */
@@ -127,7 +167,8 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
   ) as Record<Namespace, boolean>;
   const env: EnvVar[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   if (!('PATH' in spec.env)) env.unshift({ name: 'PATH', value: DEFAULT_PATH });
-  const rootfs = 'dir' in spec.rootfs ? { dir: spec.rootfs.dir } : { tar: spec.rootfs.tar };
+  const rootfs = resolveRootfs(spec.rootfs);
+  const layers = 'layers' in rootfs ? rootfs.layers : [];
   const hostname = namespaces.uts ? (spec.hostname ?? spec.name) : null;
   const network = resolveNetwork(spec, hostname);
 
@@ -140,6 +181,7 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     namespaces,
     unshareArgs: unshareArgs(namespaces, spec.timeOffsets, network.bridge !== null),
     rootfs,
+    layerCache: DEFAULT_LAYER_CACHE,
     cgroup: {
       parent: spec.cgroupParent,
       parentPattern: CGROUP_PARENT_ERE,
@@ -164,7 +206,12 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
     sysctls: Object.entries(spec.sysctls).map(([key, value]) => ({ key, path: `/proc/sys/${key.replaceAll('.', '/')}`, value: String(value) })),
     security: resolveSecurity(spec),
     tools: requiredTools({
-      tar: 'tar' in rootfs, net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') || network.files, bridge: network.bridge !== null,
+      tar: 'tar' in rootfs,
+      layers: layers.length > 0,
+      unpack: layers.some((l) => l.tar !== undefined || l.url !== undefined || l.oci !== undefined),
+      download: layers.some((l) => l.url !== undefined),
+      oci: layers.some((l) => l.oci !== undefined),
+      net: namespaces.net, fileBinds: spec.mounts.some((m) => m.type === 'bind') || network.files, bridge: network.bridge !== null,
     }),
     stopTimeout: spec.stopTimeout,
     network,

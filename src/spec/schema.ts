@@ -149,19 +149,52 @@ const mount = z.discriminatedUnion('type', [bindMount, tmpfsMount, sysfsMount], 
   error: "expected a mount with type 'bind', 'tmpfs' or 'sysfs'",
 });
 
-const rootfs = z.union(
-  [
-    z.strictObject({
-      /** A directory on the host holding the container's root filesystem. */
-      dir: absolutePath('rootfs.dir'),
-    }),
-    z.strictObject({
-      /** A tarball (plain, gzip, xz, bzip2 or zstd) unpacked for each run and removed after it. */
-      tar: absolutePath('rootfs.tar'),
-    }),
-  ],
-  { error: "expected rootfs as { dir: '/abs/path' } or { tar: '/abs/file.tar.gz' }" },
-);
+/** A sha256 digest: 64 lowercase hex digits, bare (as sha256sum prints it) or with OCI's `sha256:` prefix. */
+export const SHA256_PATTERN = /^(sha256:)?[a-f0-9]{64}$/;
+/**
+ * A reference name of an OCI image layout (the org.opencontainers.image.ref.name annotation),
+ * by the image-spec's grammar: components of alphanumerics joined by `- . _ : @ +` or `--`.
+ */
+export const OCI_REF_PATTERN = /^[A-Za-z0-9]+(([-._:@+]|--)[A-Za-z0-9]+)*(\/[A-Za-z0-9]+(([-._:@+]|--)[A-Za-z0-9]+)*)*$/;
+/** What a download URL may hold: http(s), then printable ASCII without spaces, quotes or backslashes. */
+const URL_PATTERN = /^https?:\/\/[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+$/;
+
+const dirSource = z.strictObject({
+  /** A directory on the host holding the container's root filesystem (used in place, never copied). */
+  dir: absolutePath('rootfs.dir'),
+});
+const tarSource = z.strictObject({
+  /** A tarball (plain, gzip, xz, bzip2 or zstd); as rootfs, unpacked for each run and removed after it; as a layer, unpacked once into the layer cache by its sha256. */
+  tar: absolutePath('rootfs.tar'),
+});
+const urlSource = z.strictObject({
+  /** A tarball to download (http or https) with curl or wget, cached by its digest. */
+  url: z.string({ error: 'expected url as a string' }).regex(URL_PATTERN, {
+    error: "expected an http:// or https:// URL without spaces, quotes or backslashes (percent-encode them)",
+  }),
+  /** The tarball's sha256, checked before it is unpacked: 64 hex digits (`sha256sum` output), with or without `sha256:`. */
+  sha256: z.string({ error: 'expected sha256 as a string' }).regex(SHA256_PATTERN, {
+    error: "expected sha256 as 64 lowercase hex digits, e.g. the first word of 'sha256sum FILE', optionally prefixed with 'sha256:'",
+  }),
+});
+const ociSource = z.strictObject({
+  /** An OCI image layout directory on the host (oci-layout, index.json, blobs/sha256/...), e.g. from `skopeo copy docker://busybox oci:/srv/images/busybox`. */
+  oci: absolutePath('rootfs.oci'),
+  /** The image's reference name in index.json (annotation org.opencontainers.image.ref.name). @default 'latest' */
+  ref: z.string({ error: 'expected ref as a string' }).regex(OCI_REF_PATTERN, {
+    error: "expected ref as an OCI reference name such as 'latest' or 'v1.2' (letters and digits joined by - . _ : @ +)",
+  }).default('latest'),
+});
+const ROOTFS_MESSAGE = "expected rootfs as { dir: '/abs/path' }, { tar: '/abs/file.tar.gz' }, { url, sha256 }, { oci: '/abs/layout', ref } or { layers: [...] }";
+const layerSource = z.union([dirSource, tarSource, urlSource, ociSource], {
+  error: "expected a layer as { dir }, { tar }, { url, sha256 } or { oci, ref }",
+});
+const layersSource = z.strictObject({
+  /** Image layers, bottom first, each a dir, tar, url or oci source; a layer tarball may carry OCI whiteouts (.wh.NAME, .wh..wh..opq). */
+  layers: z.array(layerSource, { error: 'expected layers as a list of sources' }).min(1, { error: 'layers needs at least one source' }),
+});
+
+const rootfs = z.union([dirSource, tarSource, urlSource, ociSource, layersSource], { error: ROOTFS_MESSAGE });
 
 /** The shape of a container spec as written by people (defaults not yet applied). */
 export const containerSpecSchema = z

@@ -44,6 +44,15 @@ function describeIssue(issue: z.core.$ZodIssue): SpecProblem[] {
   if (issue.code === 'invalid_key' || issue.code === 'invalid_element') {
     return issue.issues.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
   }
+  if (issue.code === 'invalid_union') {
+    // A union of object shapes ({ dir } | { url, sha256 } | ...): when the input's keys fit
+    // exactly one shape, that shape's own problems name the fields (rootfs.sha256), rather than
+    // one message for the whole union.
+    const fitting = issue.errors.filter((branch) => !branch.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0));
+    if (issue.errors.length > 1 && fitting.length === 1) {
+      return fitting[0]!.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+    }
+  }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [{ path: formatPath(issue.path), message: 'is required' }];
   }

@@ -57,6 +57,7 @@ export function ociMounts(model: ContainerModel): OciMount[] {
 function problems(model: ContainerModel): string[] {
   const found: string[] = [];
   if ('tar' in model.rootfs) found.push('rootfs.tar: an OCI bundle\'s root is a directory; unpack the tarball and use rootfs.dir');
+  if ('layers' in model.rootfs) found.push("rootfs: an OCI bundle's root is one directory; image sources (url, oci, layers) are fetched and stacked by the generated script (or unpack the image and use rootfs.dir)");
   if (model.namespaces.time) found.push("namespaces: 'time' has no field in OCI runtime spec 1.0.2; remove it (and timeOffsets)");
   if (model.network.bridge) {
     found.push("network.mode: 'bridge' is set up by the runtime's caller (a CNI plugin, for example), not by config.json; use 'none' or 'host'");

@@ -27,6 +27,7 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 
 function problems(model: ContainerModel): string[] {
   const found: string[] = [];
+  if ('layers' in model.rootfs) found.push("rootfs: image sources (url, oci, layers) need the generated script (download, digest checks, layer cache, overlay); the runbook covers dir and tar");
   if (model.network.bridge) found.push("network.mode: 'bridge' needs the generated script (veth, bridge, firewall); the runbook covers 'none' and 'host'");
   else if (model.network.files) found.push('network.dns, network.hosts: the runbook does not write /etc/hosts or /etc/resolv.conf; use the generated script');
   return found;
@@ -101,7 +102,7 @@ function steps(model: ContainerModel): Step[] {
       `mkdir -p ${q(state)} && mkfifo ${q(fifo)}`,
       ...('dir' in model.rootfs
         ? [`test -d ${q(rootfs)} || echo ${q(`missing rootfs: ${rootfs}`)}`]
-        : [`mkdir ${q(rootfs)} && tar -xf ${q(model.rootfs.tar)} -C ${q(rootfs)}`]),
+        : [`mkdir ${q(rootfs)} && tar -xf ${q((model.rootfs as { tar: string }).tar)} -C ${q(rootfs)}`]),
     ],
   });
 

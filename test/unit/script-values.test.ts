@@ -74,16 +74,32 @@ describe('the spec reaches the container byte for byte', () => {
       assert.deepEqual(sourced(script, printArray('UNSHARE_ARGS')).fields, model.unshareArgs, 'UNSHARE_ARGS');
       const settings = sourced(
         script,
-        `printf '%s\\0' "$CONTAINER_NAME" "\${CONTAINER_HOSTNAME-(none)}" "\${ROOTFS_DIR-\${ROOTFS_TAR-}}" "$CONTAINER_WORKDIR" "$CGROUP_PARENT" "$STOP_TIMEOUT"`,
+        `printf '%s\\0' "$CONTAINER_NAME" "\${CONTAINER_HOSTNAME-(none)}" "\${ROOTFS_DIR-\${ROOTFS_TAR-\$LAYER_CACHE}}" "$CONTAINER_WORKDIR" "$CGROUP_PARENT" "$STOP_TIMEOUT"`,
       ).fields;
       assert.deepEqual(settings, [
         spec.name,
         model.hostname ?? '(none)',
-        'dir' in spec.rootfs ? spec.rootfs.dir : spec.rootfs.tar,
+        'dir' in model.rootfs ? model.rootfs.dir : 'tar' in model.rootfs ? model.rootfs.tar : model.layerCache,
         spec.workdir,
         spec.cgroupParent,
         String(spec.stopTimeout),
       ]);
+
+      // Each layer source reaches its step of prepare_rootfs byte for byte (the steps are
+      // replaced by stubs that print their arguments).
+      if ('layers' in model.rootfs) {
+        const stubs = ['layer_cache_open', 'rootfs_overlay', 'layer_from_tar', 'layer_from_url', 'layers_from_oci']
+          .map((f) => `${f}() { printf '%s\\0' ${f} "$@"; }`).join('\n');
+        const steps = sourced(script, `${stubs}\nprepare_rootfs\n((\${#ROOTFS_LAYERS[@]} == 0)) || printf '%s\\0' "\${ROOTFS_LAYERS[@]}"`).fields;
+        const expectedSteps = ['layer_cache_open'];
+        for (const layer of model.rootfs.layers) {
+          if (layer.tar !== undefined) expectedSteps.push('layer_from_tar', layer.tar, layer.origin);
+          if (layer.url !== undefined) expectedSteps.push('layer_from_url', layer.url.url, layer.url.sha256, layer.origin);
+          if (layer.oci !== undefined) expectedSteps.push('layers_from_oci', layer.oci.layout, layer.oci.ref, layer.origin);
+        }
+        expectedSteps.push('rootfs_overlay', ...model.rootfs.layers.flatMap((l) => (l.dir === undefined ? [] : [l.dir])));
+        assert.deepEqual(steps, expectedSteps, 'prepare_rootfs');
+      }
 
       const expected = new Map(model.env.map((e) => [e.name, e.value]));
       assert.deepEqual(containerEnv(script), expected);

@@ -52,6 +52,9 @@ function lintTemplate(text: string, partials: ReadonlySet<string>): string[] {
       if (!BLOCK_HELPERS.has(m[1]!)) problems.push(`line ${line}: unknown block close {{/${m[1]}}}`);
     } else if (body === 'else') {
       // fine
+    } else if ((m = body.match(/^else\s+(if|unless)\s+(\S.*)$/s))) {
+      // {{else if x}}: a chained block, held to the same rule as {{#if x}}
+      if (!PLAIN_VALUE.test(m[2]!.trim())) problems.push(`line ${line}: {{else ${m[1]}}} takes one plain value, not '${m[2]}'`);
     } else if ((m = body.match(/^>\s*([A-Za-z0-9_-]+)$/))) {
       if (!partials.has(m[1]!)) problems.push(`line ${line}: partial {{> ${m[1]}}} has no template file`);
     } else if ((m = body.match(/^([A-Za-z]+)\s+(\S+)$/)) && VALUE_HELPERS.has(m[1]!)) {
