@@ -19,7 +19,7 @@ SOURCES := $(shell find src test/unit examples -name '*.ts' 2>/dev/null) tsconfi
 # The bundled command line holds the templates, precompiled.
 TEMPLATES := $(shell find templates -name '*.hbs' 2>/dev/null)
 
-.PHONY: help deps build generate rootfs demo test test-unit test-bats test-vm bench clean
+.PHONY: help deps build generate rootfs demo test test-unit test-bats test-vm test-vm-ci bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,7 +63,7 @@ demo: deps generate rootfs ## set up, compile the seed example, and run its cont
 	@echo "running generated/build-container.sh (a busybox shell; 'exit' leaves it)"
 	generated/build-container.sh
 
-test: deps build test-unit test-bats ## run the whole test suite
+test: deps build test-unit test-bats test-vm-ci ## run the whole test suite (and its cgroup v2 subset in a VM)
 
 test-unit: build ## unit and golden tests (schema, model, quoting, generated/, shellcheck)
 	node --test --test-reporter=spec dist/test/unit/
@@ -71,12 +71,18 @@ test-unit: build ## unit and golden tests (schema, model, quoting, generated/, s
 test-bats: build ## behaviour tests: generated scripts run real containers (root)
 	@mkdir -p .cache; status=0; \
 	$(BATS) --print-output-on-failure --timing --formatter tap test/bats | tee .cache/bats.tap || status=$$?; \
-	awk '/^ok .* # skip/ {s++; next} /^ok / {p++} /^not ok / {f++} \
-	  END {printf "bats: %d passed, %d failed, %d skipped\n", p, f, s}' .cache/bats.tap; \
+	awk -v host="$$(scripts/cgroup-version.sh), Linux $$(uname -r)" \
+	  '/^ok .* # skip/ {s++; next} /^ok / {p++} /^not ok / {f++} \
+	  END {printf "bats (%s): %d passed, %d failed, %d skipped\n", host, p, f, s}' .cache/bats.tap; \
 	exit $$status
 
 test-vm: deps build rootfs ## the behaviour suite in a QEMU VM on pure cgroup v2 (slow under TCG; see test/vm/README.md)
 	test/vm/run.sh $(VM_TESTS)
+
+# The tests tagged ci:vm (limits, namespaces, pivot_root, overlay, bridge networking): a few
+# minutes under TCG, so that every `make test` also runs on cgroup v2.
+test-vm-ci: deps build rootfs ## the cgroup v2 VM lane's CI subset (tests tagged ci:vm)
+	VM_TIMEOUT=$${VM_TIMEOUT:-1200} test/vm/run.sh --filter-tags ci:vm test/vm/smoke.bats test/bats
 
 bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed, 50 containers (bench/results/)
 	@command -v hyperfine >/dev/null && command -v runc >/dev/null && command -v bwrap >/dev/null && command -v jq >/dev/null || \

@@ -81,7 +81,7 @@ assert_gone() {
   # A second container, same parent, other name; it ends at once.
   update_spec 's.name = args[0]; s.hostname = "second"; s.command = ["/bin/true"]' "$second"
   node "$UNSHARED_BIN" build "$SPEC" -o "$CT_DIR/second.sh"
-  run timeout 30 "$CT_DIR/second.sh"
+  run timeout "$(secs 30)" "$CT_DIR/second.sh"
   assert_success
   # Its cgroup is gone, the parent and the first container's cgroup are not.
   CT_NAME=$second

@@ -12,6 +12,7 @@ setup_file() { setup_rootfs_template; }
 setup() { setup_container; }
 teardown() { teardown_container; }
 
+# bats test_tags=ci:vm
 @test "uts: the container has the spec's hostname and the host keeps its own" {
   local host_before host_uts
   host_before=$(uname -n)
@@ -63,6 +64,7 @@ teardown() { teardown_container; }
   assert_line --index 1 --regexp '^ *1 ps$'
 }
 
+# bats test_tags=ci:vm
 @test "pid: from the host, the container's init is PID 1 of a new pid namespace" {
   spec_sh "$CT_WAIT"
   build_ct
@@ -94,7 +96,7 @@ teardown() { teardown_container; }
   # cat is exec'd directly by the script: its environ is what the script handed over.
   spec_command /bin/cat /proc/self/environ
   build_ct
-  timeout 30 "$SCRIPT" </dev/null >"$CT_DIR/environ" || fail "the script exited $?"
+  timeout "$(secs 30)" "$SCRIPT" </dev/null >"$CT_DIR/environ" || fail "the script exited $?"
   # shellcheck disable=SC1003
   printf '%s\0' "PATH=$DEFAULT_CONTAINER_PATH" 'A=b' $'SPACES=a  b\tc ' \
     "QUOTES=single ' and double \" quotes" 'DOLLAR=$HOME ${A} $(id) `id`' 'GLOB=* /bin/* ?' \
@@ -108,7 +110,7 @@ teardown() { teardown_container; }
   update_spec 's.env = { PATH: "/bin", ONLY: "this" }'
   spec_command /bin/cat /proc/self/environ
   build_ct
-  UNSHARED_LEAK=host-value timeout 30 "$SCRIPT" </dev/null >"$CT_DIR/environ" || fail "the script exited $?"
+  UNSHARED_LEAK=host-value timeout "$(secs 30)" "$SCRIPT" </dev/null >"$CT_DIR/environ" || fail "the script exited $?"
   printf '%s\0' PATH=/bin ONLY=this | sort -z >"$CT_DIR/expected"
   sort -z "$CT_DIR/environ" >"$CT_DIR/actual"
   assert_same_bytes "$CT_DIR/expected" "$CT_DIR/actual"
@@ -198,6 +200,42 @@ TRICKY_ARGS=(
   assert [ ! -e "$ROOTFS/scratch/file" ]
 }
 
+# bats test_tags=ci:vm
+@test "rootfs: after pivot_root the rootfs is /, and the host's root is no longer mounted" {
+  # The container's / is the rootfs itself (same device and inode as seen from the host), and it
+  # is the only mount on / (a chroot, or a pivot_root that kept the old root, leaves a second).
+  spec_sh 'stat -c "%d:%i" /; cut -d" " -f5 /proc/self/mountinfo'
+  build_ct
+  run_ct
+  assert_success
+  assert_line --index 0 "$(stat -c '%d:%i' -- "$ROOTFS")"
+  assert_equal "$(printf '%s\n' "${lines[@]:1}" | grep -cx /)" 1
+  refute_line --partial "$CT_DIR"
+}
+
+# bats test_tags=ci:vm
+@test "rootfs: a rootfs directory that is an overlay mount runs, and writes reach only the upper layer" {
+  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "needs overlayfs"
+  local layers=$CT_DIR/layers
+  mkdir -p -- "$layers"/{upper,work}
+  mv -- "$ROOTFS" "$layers/lower"
+  mkdir -- "$ROOTFS"
+  mount -t overlay overlay -o "lowerdir=$layers/lower,upperdir=$layers/upper,workdir=$layers/work" "$ROOTFS"
+  spec_sh 'echo written >/etc/from-container; rm /etc/hosts
+    awk '"'"'$5 == "/" { for (i = 6; i < NF; i++) if ($i == "-") print $(i + 1) }'"'"' /proc/self/mountinfo'
+  build_ct
+  run_ct
+  assert_success
+  assert_output overlay
+  # The write and the deletion (a whiteout: a 0:0 character device) are in the upper layer only.
+  assert_equal "$(<"$layers/upper/etc/from-container")" written
+  assert [ -c "$layers/upper/etc/hosts" ]
+  assert [ -f "$layers/lower/etc/hosts" ]
+  assert [ ! -e "$layers/lower/etc/from-container" ]
+  umount -- "$ROOTFS"
+  assert_clean
+}
+
 @test "mounts: sysfs is mounted read-only by default" {
   update_spec 's.mounts.push({ type: "sysfs", target: "/sys" })'
   spec_sh 'grep " /sys " /proc/mounts'
@@ -207,6 +245,7 @@ TRICKY_ARGS=(
   assert_output --regexp '^sysfs /sys sysfs ro,'
 }
 
+# bats test_tags=ci:vm
 @test "mounts: none of the container's mounts appears in the host's mount table" {
   update_spec 's.mounts.push({ type: "tmpfs", target: "/scratch" }, { type: "sysfs", target: "/sys" })'
   spec_sh "$CT_WAIT"
@@ -288,6 +327,7 @@ TRICKY_ARGS=(
   assert_equal "$(printf '%s ' "${lines[@]}")" '0 1 2 3 '
 }
 
+# bats test_tags=ci:vm
 @test "net: with 'net' the container sees only lo, and it is up" {
   requires ip
   update_spec 's.namespaces.push("net"); s.mounts.push({ type: "sysfs", target: "/sys" })'

@@ -45,11 +45,21 @@ requires() {
   done
 }
 
-# --- Polling -----------------------------------------------------------------------------------
+# --- Polling and time limits ---------------------------------------------------------------------
 
-# wait_until SECONDS COMMAND...: runs COMMAND every 20 ms until it succeeds; fails after SECONDS.
+# Time limits are for a host at full speed. Slower machines scale them, never the assertions:
+# the cgroup v2 VM under software emulation (test/vm/run.sh) runs about 10-15x slower and sets
+# UNSHARED_TEST_TIME_SCALE. Lower bounds ("stop waited at least 2 s") stay as they are.
+TIME_SCALE=${UNSHARED_TEST_TIME_SCALE:-1}
+[[ $TIME_SCALE =~ ^[1-9][0-9]*$ ]] || TIME_SCALE=1
+
+# secs SECONDS: a time limit for this machine (SECONDS times the scale).
+secs() { echo $(($1 * TIME_SCALE)); }
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 20 ms until it succeeds; fails after SECONDS
+# (scaled).
 wait_until() {
-  local seconds=$1 deadline now
+  local seconds=$(($1 * TIME_SCALE)) deadline now
   shift
   now=${EPOCHREALTIME/./}
   deadline=$((now + seconds * 1000000))
@@ -174,7 +184,7 @@ run_ct() {
     check=("$1")
     shift
   fi
-  run "${check[@]}" --separate-stderr timeout -k 10 "${CT_TIMEOUT:-30}" "$SCRIPT" "$@" </dev/null
+  run "${check[@]}" --separate-stderr timeout -k 10 "$(secs "${CT_TIMEOUT:-30}")" "$SCRIPT" "$@" </dev/null
 }
 
 # start_ct [ARG...]: starts the script in the background; its output goes to files. SIGINT
@@ -188,7 +198,7 @@ start_ct() {
 # wait_ct [SECONDS]: waits for the background script; sets CT_STATUS, CT_STDOUT, CT_STDERR.
 wait_ct() {
   local seconds=${1:-30}
-  wait_until "$seconds" proc_gone "$CT_PID" || fail "the script (pid $CT_PID) still runs after ${seconds}s"
+  wait_until "$seconds" proc_gone "$CT_PID" || fail "the script (pid $CT_PID) still runs after $(secs "$seconds")s"
   CT_STATUS=0
   wait "$CT_PID" || CT_STATUS=$?
   CT_PID=
@@ -210,7 +220,7 @@ proc_tree() {
 wait_ready() {
   wait_until "${1:-30}" ct_ready_or_gone ||
     fail "$(printf 'the container was not ready after %ss; processes:\n%s\nstderr:\n%s' \
-      "${1:-30}" "$(proc_tree "$CT_PID")" "$(cat "$CT_DIR/stderr")")"
+      "$(secs "${1:-30}")" "$(proc_tree "$CT_PID")" "$(cat "$CT_DIR/stderr")")"
   if [[ ! -e $SHARE/ready ]]; then
     wait_ct
     fail "the container ended before it was ready (status $CT_STATUS); stdout: $CT_STDOUT; stderr: $CT_STDERR"
@@ -219,7 +229,7 @@ wait_ready() {
 
 # release_ct: lets a container running $CT_WAIT go on (it reads a line from the FIFO /share/go).
 release_ct() {
-  timeout 10 bash -c 'echo go >"$1"' _ "$SHARE/go" || fail "the container did not read /share/go"
+  timeout "$(secs 10)" bash -c 'echo go >"$1"' _ "$SHARE/go" || fail "the container did not read /share/go"
 }
 
 # ct_pid1: the host pid of the container's PID 1, found in its pids cgroup (NSpid ends in 1).

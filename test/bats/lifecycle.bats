@@ -116,7 +116,7 @@ json_get() {
   assert_success
   # script(1) gives exec a pseudo-terminal; the shell inside reads from it and sees a tty.
   # (tty(1) cannot name it: the container has its own devpts, but stdin is a terminal.)
-  run timeout 20 script -qec "$SCRIPT exec -- sh -c 'if [ -t 0 ] && [ -t 1 ]; then echo on a terminal; fi; read -r line; echo got \$line'" /dev/null <<<"typed"
+  run timeout "$(secs 20)" script -qec "$SCRIPT exec -- sh -c 'if [ -t 0 ] && [ -t 1 ]; then echo on a terminal; fi; read -r line; echo got \$line'" /dev/null <<<"typed"
   assert_success
   assert_output --partial "on a terminal"
   assert_output --partial "got typed"
@@ -266,7 +266,7 @@ killed_at() {
   assert_line "hello from $CT_NAME"
   assert_line "to stderr"
   # logs -f follows until the container stops.
-  timeout 20 "$SCRIPT" logs -f >"$CT_DIR/follow" 2>&1 &
+  timeout "$(secs 20)" "$SCRIPT" logs -f >"$CT_DIR/follow" 2>&1 &
   local follower=$!
   run_ct stop --time 0
   assert_success
@@ -311,7 +311,7 @@ killed_at() {
     }' "$REPO_ROOT/dist/src/index.js" "$SPEC" "$CT_DIR" "${names[@]}"
   for i in "${!names[@]}"; do
     scripts+=("$CT_DIR/${names[i]}.sh")
-    timeout 60 "${scripts[i]}" start </dev/null >"$CT_DIR/start-$i.out" 2>&1 &
+    timeout "$(secs 60)" "${scripts[i]}" start </dev/null >"$CT_DIR/start-$i.out" 2>&1 &
     pids+=($!)
   done
   for i in "${!pids[@]}"; do
@@ -328,7 +328,7 @@ killed_at() {
   assert_equal "$(find "$(cgroup_root pids)/$CG_PARENT" -mindepth 1 -maxdepth 1 -type d | wc -l)" 20
   pids=()
   for i in "${!names[@]}"; do
-    timeout 60 "${scripts[i]}" rm --force </dev/null >"$CT_DIR/rm-$i.out" 2>&1 &
+    timeout "$(secs 60)" "${scripts[i]}" rm --force </dev/null >"$CT_DIR/rm-$i.out" 2>&1 &
     pids+=($!)
   done
   for i in "${!pids[@]}"; do

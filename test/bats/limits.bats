@@ -12,6 +12,7 @@ setup_file() { setup_rootfs_template; }
 setup() { setup_container; }
 teardown() { teardown_container; }
 
+# bats test_tags=ci:vm
 @test "limits: the cgroup files hold the spec's values while the container runs" {
   update_spec 's.limits = { memory: "64m", memoryHigh: "48m", cpus: 0.5, cpuWeight: 50, pids: 20 }'
   spec_sh "$CT_WAIT"
@@ -32,6 +33,7 @@ teardown() { teardown_container; }
   assert_equal "$CT_STATUS" 0
 }
 
+# bats test_tags=ci:vm
 @test "limits: a memory hog is OOM-killed at the memory limit" {
   update_spec 's.limits = { memory: "64m" }'
   # dd's 200 MiB buffer cannot fit in 64 MiB: the OOM killer ends dd (137), the shell goes on.
@@ -67,6 +69,7 @@ teardown() { teardown_container; }
   assert_output dd=0
 }
 
+# bats test_tags=ci:vm
 @test "limits: a fork loop stops at the pids limit" {
   update_spec 's.limits = { pids: 10 }'
   # A subshell forks sleeps until fork fails and it dies; the container's init goes on with
@@ -89,6 +92,7 @@ teardown() { teardown_container; }
   assert_regex "$(<"$SHARE/fork.err")" "can't fork"
 }
 
+# bats test_tags=ci:vm
 @test "limits: a busy loop is throttled by the cpu quota" {
   update_spec 's.limits = { cpus: 0.1 }'
   # About 80 ms of CPU at full speed: more than the 10 ms a 100 ms period allows.
@@ -136,6 +140,7 @@ teardown() { teardown_container; }
   assert_equal "$CT_STATUS" 0
 }
 
+# bats test_tags=ci:vm
 @test "limits (v2): the controllers are enabled down to the container's parent" {
   requires cgroup_v2
   update_spec 's.limits = { memory: "64m", cpus: 0.5, pids: 20 }'

@@ -129,16 +129,17 @@ stop_all() {
   CT_PIDS=()
 }
 
+# bats test_tags=ci:vm
 @test "two containers on one bridge reach each other by address and by name" {
   mkdir -p "$SHARE/www"
   echo "hello from web" >"$SHARE/www/index.html"
   net_ct "$CT_NAME-web" 's.network.ip = args[0]; s.command = ["/bin/sh", "-c", args[1]]' \
     "$SUBNET_PREFIX.10" "$(waiting_sh 'httpd -p 80 -h /share/www')"
   net_ct "$CT_NAME-cli" 's.network.hosts = { web: args[0] }; s.command = ["/bin/sh", "-c", args[1]]' \
-    "$SUBNET_PREFIX.10" 'ping -c 1 -W 5 web && timeout 10 wget -q -O- http://web/ && cat /etc/hosts'
+    "$SUBNET_PREFIX.10" "ping -c 1 -W $(secs 5) web && timeout $(secs 10) wget -q -O- http://web/ && cat /etc/hosts"
   start_net_ct "$CT_NAME-web"
   wait_ready_ct "$CT_NAME-web"
-  run --separate-stderr timeout 30 "$CT_DIR/$CT_NAME-cli.sh" </dev/null
+  run --separate-stderr timeout "$(secs 30)" "$CT_DIR/$CT_NAME-cli.sh" </dev/null
   assert_success
   assert_output --partial "1 packets received"
   assert_output --partial "hello from web"
@@ -156,17 +157,17 @@ stop_all() {
     "$port" "$(waiting_sh 'httpd -p 8080 -h /share/www')"
   start_net_ct "$CT_NAME-web"
   wait_ready_ct "$CT_NAME-web"
-  run curl -sS -m 5 "http://127.0.0.1:$port/"
+  run curl -sS -m "$(secs 5)" "http://127.0.0.1:$port/"
   assert_output published
-  run curl -sS -m 5 "http://$SUBNET_PREFIX.1:$port/"
+  run curl -sS -m "$(secs 5)" "http://$SUBNET_PREFIX.1:$port/"
   assert_output published
   for address in $(ip -4 -o addr show scope global | awk '{ sub(/\/.*/, "", $4); print $4 }'); do
-    run curl -sS -m 5 "http://$address:$port/"
+    run curl -sS -m "$(secs 5)" "http://$address:$port/"
     assert_output published
   done
   # From another container on the bridge, through the gateway.
-  net_ct "$CT_NAME-cli" 's.command = ["/bin/sh", "-c", args[0]]' "timeout 10 wget -q -O- http://$SUBNET_PREFIX.1:$port/"
-  run --separate-stderr timeout 30 "$CT_DIR/$CT_NAME-cli.sh" </dev/null
+  net_ct "$CT_NAME-cli" 's.command = ["/bin/sh", "-c", args[0]]' "timeout $(secs 10) wget -q -O- http://$SUBNET_PREFIX.1:$port/"
+  run --separate-stderr timeout "$(secs 30)" "$CT_DIR/$CT_NAME-cli.sh" </dev/null
   assert_success
   assert_output published
   stop_all
@@ -188,14 +189,14 @@ stop_all() {
   ip -n "$TEST_NETNS" link set lo up
   ip netns exec "$TEST_NETNS" /bin/busybox httpd -p "10.214.$NET_ID.2:8000" -h "$CT_DIR/th"
   net_ct "$CT_NAME-nat" 's.network.nat = true; s.command = ["/bin/sh", "-c", args[0]]' \
-    "timeout 10 wget -q -O- http://10.214.$NET_ID.2:8000/cgi-bin/ip"
-  run --separate-stderr timeout 30 "$CT_DIR/$CT_NAME-nat.sh" </dev/null
+    "timeout $(secs 10) wget -q -O- http://10.214.$NET_ID.2:8000/cgi-bin/ip"
+  run --separate-stderr timeout "$(secs 30)" "$CT_DIR/$CT_NAME-nat.sh" </dev/null
   assert_success
   assert_output "10.214.$NET_ID.1"
   # Without nat the same request leaves with the container's own address, which the test host
   # cannot answer: the request fails.
-  net_ct "$CT_NAME-nonat" 's.command = ["/bin/sh", "-c", args[0]]' "timeout 3 wget -q -O- http://10.214.$NET_ID.2:8000/cgi-bin/ip"
-  run --separate-stderr timeout 30 "$CT_DIR/$CT_NAME-nonat.sh" </dev/null
+  net_ct "$CT_NAME-nonat" 's.command = ["/bin/sh", "-c", args[0]]' "timeout $(secs 3) wget -q -O- http://10.214.$NET_ID.2:8000/cgi-bin/ip"
+  run --separate-stderr timeout "$(secs 30)" "$CT_DIR/$CT_NAME-nonat.sh" </dev/null
   assert_failure
   ip netns pids "$TEST_NETNS" | xargs -r kill
   ip link delete "$host_end"
@@ -264,7 +265,7 @@ stop_all() {
   wait_ready_ct "$CT_NAME-ipt"
   run iptables -w -t nat -S
   assert_output --partial "unshared:$CT_NAME-ipt"
-  run curl -sS -m 5 "http://127.0.0.1:$port/"
+  run curl -sS -m "$(secs 5)" "http://127.0.0.1:$port/"
   assert_output "via iptables"
   stop_all
   run bash -c "iptables-save | grep -F -- 'unshared:$CT_NAME-ipt'"

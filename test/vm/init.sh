@@ -48,7 +48,10 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev shm /dev/shm
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
-mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
+# /tmp stays a directory of / (the initramfs' tmpfs, in RAM anyway), as on a Debian host: a
+# tmpfs mounted over it would hide a project checked out under /tmp, and its nosuid would make
+# setuid bits in the tests' rootfs copies (BATS_TEST_TMPDIR) count for nothing.
+mkdir -p /tmp && chmod 1777 /tmp
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout

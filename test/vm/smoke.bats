@@ -64,6 +64,7 @@ wait_for() {
   return 1
 }
 
+# bats test_tags=ci:vm
 @test "vm: /sys/fs/cgroup is a pure cgroup v2 hierarchy" {
   run stat -fc %T "$CGROUP"
   assert_output cgroup2fs
@@ -72,6 +73,7 @@ wait_for() {
   assert_output ''
 }
 
+# bats test_tags=ci:vm
 @test "vm: the root offers and enables memory cpu pids io" {
   local c
   for c in memory cpu pids io; do
@@ -80,6 +82,7 @@ wait_for() {
   done
 }
 
+# bats test_tags=ci:vm
 @test "vm: the kernel modules the scripts need are loaded" {
   local m
   for m in overlay veth bridge; do
