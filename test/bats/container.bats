@@ -201,21 +201,26 @@ TRICKY_ARGS=(
 }
 
 # bats test_tags=ci:vm
-@test "rootfs: after pivot_root the rootfs is /, and the host's root is no longer mounted" {
-  # The container's / is the rootfs itself (same device and inode as seen from the host), and it
-  # is the only mount on / (a chroot, or a pivot_root that kept the old root, leaves a second).
-  spec_sh 'stat -c "%d:%i" /; cut -d" " -f5 /proc/self/mountinfo'
+@test "rootfs: after pivot_root the container's root is the overlay of the rootfs, and the host's root is no longer mounted" {
+  # The container's / is an overlay whose lower layer is the rootfs, and it is the only mount on
+  # / (a chroot, or a pivot_root that kept the old root, leaves a second); no mount point of the
+  # host's tree is left.
+  spec_sh 'cut -d" " -f5 /proc/self/mountinfo; echo --; grep " / / " /proc/self/mountinfo'
   build_ct
   run_ct
   assert_success
-  assert_line --index 0 "$(stat -c '%d:%i' -- "$ROOTFS")"
-  assert_equal "$(printf '%s\n' "${lines[@]:1}" | grep -cx /)" 1
-  refute_line --partial "$CT_DIR"
+  local points root_line
+  points=$(sed '/^--$/q' <<<"$output")
+  root_line=$(sed '1,/^--$/d' <<<"$output")
+  assert_equal "$(grep -cx / <<<"$points")" 1
+  refute_regex "$points" "$CT_DIR"
+  assert_regex "$root_line" " - overlay overlay .*lowerdir=$ROOTFS(,|:|\$)"
 }
 
 # bats test_tags=ci:vm
-@test "rootfs: a rootfs directory that is an overlay mount runs, and writes reach only the upper layer" {
+@test "rootfs: a rootfs directory that is itself an overlay mount is a lower layer; writes reach only the container's layer" {
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || skip "needs overlayfs"
+  update_spec 's.autoRemove = false'
   local layers=$CT_DIR/layers
   mkdir -p -- "$layers"/{upper,work}
   mv -- "$ROOTFS" "$layers/lower"
@@ -227,11 +232,14 @@ TRICKY_ARGS=(
   run_ct
   assert_success
   assert_output overlay
-  # The write and the deletion (a whiteout: a 0:0 character device) are in the upper layer only.
-  assert_equal "$(<"$layers/upper/etc/from-container")" written
-  assert [ -c "$layers/upper/etc/hosts" ]
+  # The write and the deletion (a whiteout: a 0:0 character device) are in the container's
+  # writable layer only: neither the rootfs's own upper layer nor its lower one changed.
+  assert_equal "$(<"$LAYER/upper/etc/from-container")" written
+  assert [ -c "$LAYER/upper/etc/hosts" ]
+  assert_equal "$(find "$layers/upper" -mindepth 1 | wc -l)" 0
   assert [ -f "$layers/lower/etc/hosts" ]
   assert [ ! -e "$layers/lower/etc/from-container" ]
+  "$SCRIPT" rm
   umount -- "$ROOTFS"
   assert_clean
 }
