@@ -113,7 +113,9 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
   # The container's root: an overlay of the rootfs (read-only) under its writable layer.
   local root=$UNSHARED_STATE_DIR/$CT_NAME/root
   assert_dry_run_line mount -t overlay "lowerdir=$ROOTFS,upperdir=$LAYER/upper,workdir=$LAYER/work" "$root"
-  assert_dry_run_line mount -t proc "$root/proc"
+  # /proc is mounted by the one mount(8) run of the hardening, from its fstab (shown as comments).
+  assert_line '+ # proc /proc proc nosuid,nodev,noexec 0 0'
+  assert_dry_run_line mount --all --fstab "$root/dev/shm/unshared.fstab" --target-prefix "$root"
   assert_dry_run_line mkdir "$root/share"
   assert_dry_run_line mkdir "$root/scratch"
   assert_dry_run_line mount -t tmpfs "$root/scratch"
