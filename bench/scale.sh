@@ -19,6 +19,8 @@ state=$work/state
 names=()
 for ((i = 0; i < count; i++)); do names+=("$tag-$i"); done
 export UNSHARED_STATE_DIR=$state
+# The containers' writable layers too (rm removes each; the folder goes with the work folder).
+export UNSHARED_DATA_DIR=$work/data
 
 # Whatever happens, every container goes, then the work folder.
 cleanup() {

@@ -33,9 +33,12 @@ cat >"$work/spec.json" <<JSON
   "command": ["/bin/true"],
   "namespaces": ["pid", "mount", "uts", "ipc", "net"],
   "limits": { "memory": "256m", "cpus": 1, "pids": 64 },
-  "cgroupParent": "unshared-bench"
+  "cgroupParent": "unshared-bench",
+  "autoRemove": true
 }
 JSON
+# The writable layer of each run (removed at its exit: autoRemove, as runc keeps none either).
+export UNSHARED_DATA_DIR=$work/data
 node dist/src/cli/bin.js build "$work/spec.json" -o "$work/container.sh"
 
 # runc: its default spec has the same namespaces; add the same limits and /bin/true.
