@@ -106,6 +106,85 @@ write_value() {
   fi
 }
 
+# --- Builtins: mkdir, rmdir, ln and rm without a process each ----------------------------------
+#
+# Every external command costs a fork, an exec and the loading of its libraries (several ms); the
+# start path runs few but pays for each. GNU bash ships loadable builtins (Debian/Ubuntu:
+# bash-builtins; RHEL/Fedora: bash-devel) that do the same work inside the shell. The script
+# uses them when the bash running it has them, and the external commands otherwise, with the
+# same arguments: rmdir always gets absolute paths and no --, which the loadable would take for
+# a path. They are loaded by absolute path only: with a bare name, enable -f searches
+# BASH_LOADABLES_PATH, whose default ends in "." (a writable working directory would hand root
+# a foreign library). UNSHARED_BASH_LOADABLES=none keeps to the external commands.
+
+BASH_LOADABLES= # the directory of this bash's loadables, or empty: the container's init gets it
+declare -A LOADED=() # the loadable builtins loaded here
+
+# Sets BASH_LOADABLES from the bash running the script: PREFIX/bin/bash has them in
+# PREFIX/lib/bash (Debian) or PREFIX/lib64/bash (Fedora), built for that same bash.
+find_builtins() {
+  local prefix=${BASH%/bin/*} dir
+  [[ ${UNSHARED_BASH_LOADABLES-} != none && $BASH == /*/bin/* ]] || return 0
+  [[ -n $prefix ]] || prefix=/usr
+  for dir in "$prefix/lib/bash" "$prefix/lib64/bash"; do
+    if [[ -f $dir/mkdir ]]; then
+      BASH_LOADABLES=$dir
+      return 0
+    fi
+  done
+}
+
+# load_builtins DIR: enables the loadables of DIR (empty: none). rm and realpath are loaded but
+# left disabled (see loaded_run): rm's loadable knows only -r and -f, and stands in for
+# rm -rf --one-file-system in remove_trees only.
+load_builtins() {
+  local name
+  [[ -n $1 ]] || return 0
+  for name in mkdir rmdir ln rm realpath; do
+    if [[ -z ${LOADED[$name]-} && -f $1/$name ]] && enable -f "$1/$name" "$name" 2>/dev/null; then
+      LOADED[$name]=1
+    fi
+  done
+  if [[ -n ${LOADED[rm]-} ]]; then enable -n rm; fi
+  if [[ -n ${LOADED[realpath]-} ]]; then enable -n realpath; fi
+}
+
+# loaded_run NAME ARG...: runs the loaded, disabled builtin NAME.
+loaded_run() {
+  local status=0
+  enable "$1"
+  "$@" || status=$?
+  enable -n "$1"
+  return "$status"
+}
+
+# remove_trees DIR...: rm -rf --one-file-system DIR..., in this process when no mount point is
+# at or below a DIR (the loadable rm would cross into a mount; --one-file-system does not): the
+# mount table is read, with the DIRs resolved as the kernel names them. Falls back to rm(1).
+remove_trees() {
+  if ((!DRY_RUN)) && [[ -n ${LOADED[rm]-} && -n ${LOADED[realpath]-} ]] && ! mounted_below "$@"; then
+    loaded_run rm -rf -- "$@" 2>/dev/null && return 0
+  fi
+  act rm -rf --one-file-system -- "$@"
+}
+
+# mounted_below DIR...: whether a mount point of this mount namespace is a DIR or lies below one
+# (also when a DIR cannot be resolved: then rm(1) decides).
+mounted_below() {
+  local resolved=() dirs=() dir mount_point _
+  loaded_run realpath -q -a resolved -- "$@" || return 0
+  for dir in "${resolved[@]}"; do
+    fstab_field "$dir" # mountinfo escapes space, tab, newline and backslash as fstab does
+    dirs+=("$REPLY")
+  done
+  while read -r _ _ _ _ mount_point _; do
+    for dir in "${dirs[@]}"; do
+      [[ $mount_point != "$dir" && $mount_point != "$dir"/* ]] || return 0
+    done
+  done </proc/self/mountinfo
+  return 1
+}
+
 # usage [VERB]: the help of one verb, or of the whole script.
 usage() {
   case ${1-} in
@@ -210,6 +289,8 @@ usage() {
       "  UNSHARED_STOP_TIMEOUT   seconds from SIGTERM to SIGKILL on stop (now: $STOP_TIMEOUT)" \
       "  UNSHARED_STATE_DIR      where containers keep their state (now: $STATE_ROOT)" \
       "  UNSHARED_DATA_DIR       where writable layers and named volumes are kept (now: $DATA_ROOT)" \
+      "  UNSHARED_BASH_LOADABLES none: run mkdir, rmdir, ln and rm as commands even where bash's" \
+      "                          loadable builtins are installed (package bash-builtins)" \
       "  UNSHARED_DEBUG_PAUSE    for tests: after-cgroup, after-mounts or after-start makes" \
       "                          run and start stop themselves (SIGSTOP) at that step" \
       "" \
@@ -337,11 +418,14 @@ check_arguments() {
     usage_error "UNSHARED_STATE_DIR must be an absolute path, not '$STATE_ROOT'"
   [[ $DATA_ROOT == /* && /$DATA_ROOT/ != */./* && /$DATA_ROOT/ != */../* ]] ||
     usage_error "UNSHARED_DATA_DIR must be an absolute path, not '$DATA_ROOT'"
+  [[ -z ${UNSHARED_BASH_LOADABLES-} || $UNSHARED_BASH_LOADABLES == none ]] ||
+    usage_error "UNSHARED_BASH_LOADABLES must be empty or 'none', not '$UNSHARED_BASH_LOADABLES'"
 }
 
 # --- Cleanup: everything the script creates is recorded, and undone in reverse order ----------
 
 UNDO=()
+UNDO_TREES=() # directory trees undo_all removes together (see remove_trees)
 
 # record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
 # state-root (STATE_ROOT, made by this run), network (the container's bridge networking),
@@ -350,27 +434,34 @@ UNDO=()
 # root mounted by the host, under a user namespace).
 record() { UNDO+=("$1:${2-}"); }
 
-# The cgroups and STATE_ROOT are empty directories once the rest is undone: they go last, in
-# one rmdir(1) run (cgroup_remove_all), not one process each.
+# Directory trees (the state directory, the writable layer, temporary trees) are removed
+# together once the rest is undone, then the cgroups and STATE_ROOT, empty by then, with one
+# rmdir (cgroup_remove_all): no process each.
 undo_all() {
   local i entry cgroups=0 empty_dirs=()
   for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do
     entry=${UNDO[i]}
     case ${entry%%:*} in
       cgroup) cgroups=1 ;;
-      tree) act rm -rf --one-file-system -- "${entry#*:}" ;;
-      state) state_remove ;;
+      tree) UNDO_TREES+=("${entry#*:}") ;;
+      state) state_undo ;;
       layer) layer_undo ;;
       state-root) empty_dirs+=("$STATE_ROOT") ;;
       network) network_teardown ;; # network: veth, namespace, lease, firewall rules
     esac
   done
+  undo_trees
   if ((cgroups)); then
     cgroup_remove_all "${empty_dirs[@]}"
   elif ((${#empty_dirs[@]})); then
     state_root_remove
   fi
   UNDO=()
+}
+
+undo_trees() {
+  if ((${#UNDO_TREES[@]})); then remove_trees "${UNDO_TREES[@]}"; fi
+  UNDO_TREES=()
 }
 
 # Stops the container if it still runs, undoes everything recorded, and exits with status $1.
@@ -413,21 +504,23 @@ INIT_PID= # the container's main process (PID 1 of its pid namespace), as the ho
 # container's cleanup removes it meanwhile. (-m applies to STATE_DIR only, not to its parents.)
 state_create() {
   if [[ ! -d $STATE_ROOT ]]; then record state-root "$STATE_ROOT"; fi
-  if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
+  if [[ -e $STATE_DIR ]]; then remove_trees "$STATE_DIR"; fi
   act mkdir -p -m 0700 -- "$STATE_DIR" "$ROOT"
   record state "$STATE_DIR"
 }
 
-state_remove() {
-  if [[ -e $STATE_DIR ]]; then act rm -rf --one-file-system -- "$STATE_DIR"; fi
+# The state directory, for undo_trees to remove (with the writable layer, in one go); a root the
+# host mounted there is unmounted first.
+state_undo() {
+  if [[ -e $STATE_DIR ]]; then UNDO_TREES+=("$STATE_DIR"); fi
 }
 
 # Removes STATE_ROOT if no other container has its state there (rmdir fails on it otherwise).
 state_root_remove() {
   if ((DRY_RUN)); then
-    act rmdir -- "$STATE_ROOT"
+    act rmdir "$STATE_ROOT"
   else
-    rmdir -- "$STATE_ROOT" 2>/dev/null || true
+    rmdir "$STATE_ROOT" 2>/dev/null || true
   fi
 }
 
@@ -668,10 +761,15 @@ cgroup_want() {
 # no parent, and the parents are made again. (No lock, so no flock(1) run on the start path.)
 # Once the first leaf is ours, mkdir -p makes the others with any parent they lack.
 cgroup_create() {
-  local dir tries
+  local dir tries parents
   for ((tries = 1; ; tries++)); do
     [[ ! -e ${CGROUP_DIRS[0]} ]] || cgroup_exists
-    act mkdir -p -- "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"
+    # Parents that exist already (other containers' or an earlier run's) need no mkdir.
+    parents=()
+    for dir in "${CGROUP_BASES[@]/%//$CGROUP_PARENT}"; do
+      [[ -d $dir ]] || parents+=("$dir")
+    done
+    if ((${#parents[@]})); then act mkdir -p -- "${parents[@]}"; fi
     if ((CGROUP_VERSION == 2)); then cgroup_enable_controllers; fi
     act mkdir -- "${CGROUP_DIRS[0]}" 2>/dev/null && break
     [[ ! -e ${CGROUP_DIRS[0]} ]] || cgroup_exists
@@ -770,10 +868,10 @@ cgroup_remove_all() {
   done
   dirs+=("$@")
   if ((DRY_RUN)); then
-    act rmdir -- "${dirs[@]}"
+    act rmdir "${dirs[@]}"
     return 0
   fi
-  rmdir -- "${dirs[@]}" 2>/dev/null || true
+  rmdir "${dirs[@]}" 2>/dev/null || true
   for dir in "${CGROUP_DIRS[@]}"; do
     [[ ! -d $dir ]] || cgroup_remove "$dir" || true
   done
@@ -784,16 +882,16 @@ cgroup_remove_all() {
 cgroup_remove() {
   local dir=$1 base=${1%/"$CGROUP_PARENT"/"$CONTAINER_NAME"} parent=$CGROUP_PARENT
   if ((DRY_RUN)); then
-    act rmdir -- "$dir"
+    act rmdir "$dir"
     return 0
   fi
   for _ in {1..100}; do
     [[ -d $dir ]] || break
-    rmdir -- "$dir" 2>/dev/null && break
+    rmdir "$dir" 2>/dev/null && break
     cgroup_kill "$dir" || true
     pause 0.05
   done
-  while rmdir -- "$base/$parent" 2>/dev/null && [[ $parent == */* ]]; do
+  while rmdir "$base/$parent" 2>/dev/null && [[ $parent == */* ]]; do
     parent=${parent%/*}
   done
   [[ ! -d $dir ]] || {
@@ -841,6 +939,14 @@ layer_prepare() {
   for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
     lower+=${lower:+:}${ROOTFS_LAYERS[i]}
   done
+  # The init mounts the container's /dev together with its root (root_dev_mount), before it can
+  # look: the topmost layer with a /dev decides what the root has there (the writable layer is
+  # new), and a symlink would take the mount out of the root.
+  for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
+    path=${ROOTFS_LAYERS[i]}/dev
+    check_target "${ROOTFS_LAYERS[i]}" /dev dev
+    if [[ -e $path ]]; then break; fi
+  done
   # Host users have no business in containers' files: containers/ is 0700. The upper dir's mode
   # is that of the container's /.
   if [[ ! -d $DATA_ROOT/containers ]]; then act mkdir -p -m 0700 -- "$DATA_ROOT/containers"; fi
@@ -856,14 +962,27 @@ root_mount() {
   act mount -t "$2" -o "$4" -- "$3" "$1"
 }
 
-# Removes the writable layer, unless the container has run and keeps it (undo_all's "layer").
-layer_undo() {
-  ((LAYER_KEEP)) || layer_remove
+# root_dev_mount ROOT TYPE SOURCE OPTIONS: root_mount, and the container's /dev (a tmpfs, made
+# if the root lacks it: layer_prepare checked that it is no symlink), in one mount(8) run. The
+# fstab is written next to ROOT, in the state directory.
+root_dev_mount() {
+  local source target options
+  fstab_field "$3"
+  source=$REPLY
+  fstab_field "$1"
+  target=$REPLY
+  fstab_field "$4"
+  options=$REPLY
+  mount_all "$1.fstab" '' "$source $target $2 $options 0 0" \
+    "tmpfs $target/dev tmpfs $DEV_MOUNT_OPTIONS,X-mount.mkdir 0 0"
 }
 
-layer_remove() {
-  if [[ -e $LAYER_DIR ]]; then act rm -rf --one-file-system -- "$LAYER_DIR"; fi
+# The writable layer, for undo_trees to remove (with the state directory, in one go), unless the
+# container has run and keeps it.
+layer_undo() {
+  if ((!LAYER_KEEP)) && [[ -e $LAYER_DIR ]]; then UNDO_TREES+=("$LAYER_DIR"); fi
 }
+
 
 # --- Network setup, on the host side ------------------------------------------------------------
 
@@ -909,10 +1028,11 @@ container_init() {
   CGROUP_PARENT=$6
   NETWORK_FILES_DIR=$7 # network: where /etc/hosts and /etc/resolv.conf were written
   VOLUMES_DIR=$8
-  # The container's root (see layer_prepare), a mount point as pivot_root needs.
-  root_mount "$rootfs" "$3" "$4" "$5"
+  load_builtins "$9" # the host's choice (see find_builtins)
+  # The container's root (see layer_prepare), a mount point as pivot_root needs, and its /dev.
+  root_dev_mount "$rootfs" "$3" "$4" "$5"
   make_mount_points "$rootfs"
-  shift 8
+  shift 9
   populate_dev "$rootfs"
   check_target "$rootfs" /sys 'mounts[0]'.target
   act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
@@ -952,27 +1072,34 @@ make_mount_points() {
   if ((${#dirs[@]})); then act mkdir -p -- "${dirs[@]}"; fi
 }
 
-# A minimal /dev on a tmpfs: the usual device nodes and links, and the mount points of a private
-# devpts, /dev/shm and /dev/mqueue (mounted by harden_mounts). One cp copies the nodes
-# and those of the host's links that are already what the container needs (systemd, udev and
-# OpenRC make /dev/fd and /dev/std* so): a symlink that leads where the link must (-ef). Any
-# other link, such as ptmx (a device node on the host), is made by ln.
+DEV_MOUNT_OPTIONS=nosuid,noexec,mode=755,size=64k # the container's /dev, a tmpfs
+
+# A minimal /dev on a tmpfs (mounted with the root, see root_dev_mount): empty files that
+# harden_mounts binds the host's device nodes onto (runc does so in user namespaces, where no
+# node can be made; one way for both), the mount points of a private devpts, /dev/shm and
+# /dev/mqueue (mounted by harden_mounts too), and the usual links. The files are made by
+# redirections and the rest by loadable builtins where bash has them: no process. Without the
+# loadable ln, one cp copies those of the host's links that are already what the container
+# needs (systemd, udev and OpenRC make /dev/fd and /dev/std* so): a symlink that leads where the
+# link must (-ef). Any other link, such as ptmx (a device node on the host), is made by ln.
 populate_dev() {
-  local dev=$1/dev name target
-  act mount -t tmpfs -o nosuid,noexec,mode=755,size=64k tmpfs "$dev"
+  local dev=$1/dev name copies=()
   local -A links=([fd]=/proc/self/fd [stdin]=/proc/self/fd/0 [stdout]=/proc/self/fd/1 [stderr]=/proc/self/fd/2 [ptmx]=pts/ptmx )
-  local copies=()
-  for name in "${!links[@]}"; do
-    if [[ -L /dev/$name && /dev/$name -ef ${links[$name]} ]]; then
-      copies+=("/dev/$name")
-      unset -v 'links[$name]'
-    fi
+  for name in null zero full random urandom tty; do
+    if ((DRY_RUN)); then printf '+ : > %s\n' "$(quote_word "$dev/$name")"; else : >"$dev/$name"; fi
   done
-  act cp -a -- /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "${copies[@]}" "$dev/"
   act mkdir -- "$dev/pts" "$dev/shm" "$dev/mqueue"
+  if [[ -z ${LOADED[ln]-} ]]; then
+    for name in "${!links[@]}"; do
+      if [[ -L /dev/$name && /dev/$name -ef ${links[$name]} ]]; then
+        copies+=("/dev/$name")
+        unset -v 'links[$name]'
+      fi
+    done
+    if ((${#copies[@]})); then act cp -a -- "${copies[@]}" "$dev/"; fi
+  fi
   for name in "${!links[@]}"; do
-    target=${links[$name]}
-    act ln -s -- "$target" "$dev/$name"
+    act ln -s -- "${links[$name]}" "$dev/$name"
   done
 }
 
@@ -1050,7 +1177,23 @@ fstab_field() {
   REPLY=${text//$'\n'/\\012}
 }
 
-# A /proc of the new pid namespace (the container sees only its own processes), the container's
+# mount_all FSTAB PREFIX LINE...: mounts the fstab LINEs in one mount(8) run, with PREFIX before
+# each target (empty: none). mount --all reads only regular files: the lines are written to
+# FSTAB first (with --dry-run, printed as comments).
+mount_all() {
+  local fstab=$1 target_prefix=()
+  if [[ -n $2 ]]; then target_prefix=(--target-prefix "$2"); fi
+  shift 2
+  if ((DRY_RUN)); then
+    printf '+ # %s\n' "$fstab:" "$@"
+  else
+    printf '%s\n' "$@" >"$fstab"
+  fi
+  act mount --all --fstab "$fstab" "${target_prefix[@]}"
+}
+
+# A /proc of the new pid namespace (the container sees only its own processes), the host's
+# device nodes bound onto the files of the container's /dev (see populate_dev), the container's
 # private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths (files behind
 # /dev/null, directories behind an empty read-only tmpfs) and read-only paths (bound onto
 # themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
@@ -1058,6 +1201,7 @@ fstab_field() {
 harden_mounts() {
   local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field target lines=()
   lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
+  for path in null zero full random urandom tty; do lines+=("/dev/$path /dev/$path none bind 0 0"); done
   lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
   for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
     fstab_field "$path"
@@ -1079,12 +1223,7 @@ harden_mounts() {
   done
   lines+=('shm /dev/shm tmpfs nosuid,nodev,noexec,mode=1777,size=64m 0 0')
   lines+=('mqueue /dev/mqueue mqueue nosuid,nodev,noexec 0 0')
-  if ((DRY_RUN)); then
-    printf '+ # %s\n' "$fstab:" "${lines[@]}"
-  else
-    printf '%s\n' "${lines[@]}" >"$fstab"
-  fi
-  act mount --all --fstab "$fstab" --target-prefix "$rootfs"
+  mount_all "$fstab" "$rootfs" "${lines[@]}"
 }
 
 # seen_path ROOTFS PATH: sets REPLY to where to look whether PATH exists in the container. Its
@@ -1181,7 +1320,7 @@ launch_container() {
   LAUNCHED_COMMAND=("${CONTAINER_COMMAND[@]}")
   if ((${#COMMAND_OVERRIDE[@]})); then LAUNCHED_COMMAND=("${COMMAND_OVERRIDE[@]}"); fi
   # START_WRITE: where the container's init reports that it has started (see start_pipe).
-  local init_args=(__container-init "$START_WRITE" "$PATH" "$ROOT" "${ROOT_MOUNT[@]}" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "$VOLUMES_DIR" "${LAUNCHED_COMMAND[@]}")
+  local init_args=(__container-init "$START_WRITE" "$PATH" "$ROOT" "${ROOT_MOUNT[@]}" "$CGROUP_PARENT" "$NETWORK_FILES_DIR" "$VOLUMES_DIR" "$BASH_LOADABLES" "${LAUNCHED_COMMAND[@]}")
   local unshare_args=("${UNSHARE_ARGS[@]}")
   if [[ $mode == detached ]]; then
     unshare_args+=("${UNSHARE_DETACHED_ARGS[@]}")
@@ -1432,8 +1571,9 @@ verb_rm() {
   for dir in "${CGROUP_DIRS[@]}"; do
     cgroup_remove "$dir" || failed=1
   done
-  state_remove
-  layer_remove
+  state_undo
+  layer_undo
+  undo_trees
   ((!failed)) || die "some of the container's cgroups could not be removed"
 }
 
@@ -1740,6 +1880,8 @@ main() {
     return 0
   fi
   preflight
+  find_builtins
+  load_builtins "$BASH_LOADABLES"
   case $VERB in
     run | start) create_container ;;
     *)
