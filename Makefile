@@ -10,8 +10,10 @@ NODE_BIN := node_modules/.bin
 BATS := node_modules/bats/bin/bats
 UNSHARED := node dist/cli.mjs
 # Debian packages the suite needs: what a generated script runs, plus the test tools.
+# (bash-builtins: the loadable mkdir, rm, ... that generated scripts use when present, as the
+# tests and the bench expect; strace: test/bats/builtins.bats counts the programs a run starts.)
 DEBIAN_PACKAGES := shellcheck busybox-static util-linux mount coreutils tar iproute2 procps \
-  nftables iptables curl runc systemd gcc libc6-dev attr jq findutils
+  nftables iptables curl runc systemd gcc libc6-dev attr jq findutils bash-builtins strace
 DEMO_ROOTFS := /var/lib/unshared/busybox
 EXAMPLES := $(wildcard examples/*.ts)
 GENERATED := $(patsubst examples/%.ts,generated/%.sh,$(EXAMPLES))

@@ -108,14 +108,15 @@ write_value() {
 
 # --- Builtins: mkdir, rmdir, ln and rm without a process each ----------------------------------
 #
-# Every external command costs a fork, an exec and the loading of its libraries (several ms); the
-# start path runs few but pays for each. GNU bash ships loadable builtins (Debian/Ubuntu:
-# bash-builtins; RHEL/Fedora: bash-devel) that do the same work inside the shell. The script
-# uses them when the bash running it has them, and the external commands otherwise, with the
-# same arguments: rmdir always gets absolute paths and no --, which the loadable would take for
-# a path. They are loaded by absolute path only: with a bare name, enable -f searches
-# BASH_LOADABLES_PATH, whose default ends in "." (a writable working directory would hand root
-# a foreign library). UNSHARED_BASH_LOADABLES=none keeps to the external commands.
+# Every external command costs a fork, an exec and the loading of its libraries (several ms);
+# the start path runs few but pays for each. GNU bash ships loadable builtins (Debian/Ubuntu:
+# bash-builtins; other distributions, where they package them) that do the work inside the
+# shell. The script uses them when the bash running it has them, and the external commands
+# otherwise, with the same arguments: rmdir always gets absolute paths and no --, which the
+# loadable would take for a path. They are loaded by absolute path only: with a bare name,
+# enable -f searches BASH_LOADABLES_PATH, whose default ends in "." (a writable working
+# directory would hand root a foreign library). UNSHARED_BASH_LOADABLES=none keeps to the
+# external commands.
 
 BASH_LOADABLES= # the directory of this bash's loadables, or empty: the container's init gets it
 declare -A LOADED=() # the loadable builtins loaded here
@@ -124,8 +125,8 @@ declare -A LOADED=() # the loadable builtins loaded here
 # PREFIX/lib/bash (Debian) or PREFIX/lib64/bash (Fedora), built for that same bash.
 find_builtins() {
   local prefix=${BASH%/bin/*} dir
-  [[ ${UNSHARED_BASH_LOADABLES-} != none && $BASH == /*/bin/* ]] || return 0
-  [[ -n $prefix ]] || prefix=/usr
+  [[ ${UNSHARED_BASH_LOADABLES-} != none && $BASH == /* && $BASH == */bin/* ]] || return 0
+  [[ -n $prefix ]] || prefix=/usr # /bin/bash: its loadables are in /usr/lib/bash
   for dir in "$prefix/lib/bash" "$prefix/lib64/bash"; do
     if [[ -f $dir/mkdir ]]; then
       BASH_LOADABLES=$dir
@@ -160,10 +161,17 @@ loaded_run() {
 
 # remove_trees DIR...: rm -rf --one-file-system DIR..., in this process when no mount point is
 # at or below a DIR (the loadable rm would cross into a mount; --one-file-system does not): the
-# mount table is read, with the DIRs resolved as the kernel names them. Falls back to rm(1).
+# mount table is read, with the DIRs resolved as the kernel names them. rm(1) removes what the
+# loadable left (its -f hides failures: a normal user's overlay work dir, mode 000, is one).
 remove_trees() {
+  local dir left=()
   if ((!DRY_RUN)) && [[ -n ${LOADED[rm]-} && -n ${LOADED[realpath]-} ]] && ! mounted_below "$@"; then
-    loaded_run rm -rf -- "$@" 2>/dev/null && return 0
+    loaded_run rm -rf -- "$@" 2>/dev/null || true
+    for dir; do
+      if [[ -e $dir || -L $dir ]]; then left+=("$dir"); fi
+    done
+    ((${#left[@]})) || return 0
+    set -- "${left[@]}"
   fi
   act rm -rf --one-file-system -- "$@"
 }

@@ -110,9 +110,12 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
   # In the foreground unshare does not fork: the script run again inside forks PID 1 and waits.
   assert_dry_run_line unshare --mount --pid --uts --ipc __container-parent
   refute_line --regexp '^\+ unshare .*--fork'
-  # The container's root: an overlay of the rootfs (read-only) under its writable layer.
+  # The container's root: an overlay of the rootfs (read-only) under its writable layer, and
+  # its /dev, in one mount(8) run from an fstab next to the root (shown as comments).
   local root=$UNSHARED_STATE_DIR/$CT_NAME/root
-  assert_dry_run_line mount -t overlay "lowerdir=$ROOTFS,upperdir=$LAYER/upper,workdir=$LAYER/work" "$root"
+  assert_line "+ # overlay $root overlay lowerdir=$ROOTFS,upperdir=$LAYER/upper,workdir=$LAYER/work 0 0"
+  assert_line "+ # tmpfs $root/dev tmpfs nosuid,noexec,mode=755,size=64k,X-mount.mkdir 0 0"
+  assert_dry_run_line mount --all --fstab "$root.fstab"
   # /proc is mounted by the one mount(8) run of the hardening, from its fstab (shown as comments).
   assert_line '+ # proc /proc proc nosuid,nodev,noexec 0 0'
   assert_dry_run_line mount --all --fstab "$root/dev/shm/unshared.fstab" --target-prefix "$root"
