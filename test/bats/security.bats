@@ -164,6 +164,19 @@ C
   assert_clean
 }
 
+@test "/dev as a symlink in the rootfs is refused before the root is mounted" {
+  # The init mounts /dev together with the root: the host checks the rootfs's /dev first.
+  rm -rf -- "$ROOTFS/dev"
+  ln -s /dev "$ROOTFS/dev"
+  spec_command /bin/echo should-not-run
+  build_ct
+  run_ct
+  assert_failure 125
+  refute_output should-not-run
+  assert_equal "$stderr" "ct.sh: error: dev: /dev is a symlink in the rootfs; a mount target must be a real directory or file"
+  assert_clean
+}
+
 # (Invalid UTF-8 cannot be written in a JSON or YAML spec, and the schema refuses lone surrogates.)
 @test "hostile arguments and env values arrive byte for byte" {
   local values=("it's" '"q"' '$(id)' '`id`' '${IFS}' '*' ';|&<>' $'a\nb' 'EOF' '-rf' '--help' $'\e[31m' '\' $'caf\u00e9 \U1F600' "$(printf 'x%.0s' {1..3000})")

@@ -255,6 +255,34 @@ only_layer_left() {
   assert_clean
 }
 
+@test "storage: readonlyRootfs refuses a rootfs without /dev, before the root is mounted" {
+  rmdir -- "$ROOTFS/dev"
+  update_spec 's.readonlyRootfs = true'
+  spec_command /bin/echo should-not-run
+  build_ct
+  run_ct
+  assert_failure 125
+  refute_output should-not-run
+  assert_regex "$stderr" 'readonlyRootfs: the rootfs has no /dev to mount on'
+  assert_clean
+}
+
+@test "storage: a rootfs without /dev gets one in the container's root, the rootfs none" {
+  rmdir -- "$ROOTFS/dev"
+  spec_sh 'ls -A /dev | tr "\n" " "; echo; grep " /dev " /proc/mounts | cut -d" " -f2,3'
+  build_ct
+  run_ct
+  assert_success
+  assert_line 'fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero '
+  assert_line '/dev tmpfs'
+  # mount(8) made the mount point (X-mount.mkdir) in the writable layer, not in the rootfs.
+  assert [ -d "$LAYER/upper/dev" ]
+  assert [ ! -e "$ROOTFS/dev" ]
+  run "$SCRIPT" rm
+  assert_success
+  assert_clean
+}
+
 @test "storage: volatile puts the upper layer on a tmpfs of the container: charged to it, gone with it" {
   update_spec 's.volatile = true; s.limits = { memory: "256m" }'
   spec_sh 'dd if=/dev/zero of=/big bs=1M count=16 2>/dev/null; echo v >/volatile-file; '"$CT_WAIT"
