@@ -193,6 +193,542 @@ mounted_below() {
   return 1
 }
 
+# --- cgroups: what the container may use ------------------------------------------------------
+
+CGROUP_VERSION=
+declare -A CGROUP_DIR=()     # controller -> the container's cgroup directory for it
+CGROUP_DIRS=()               # each directory once (v1 controllers may share a hierarchy)
+CGROUP_BASES=()              # the hierarchy root of each of those directories
+CONTROLLERS=()               # the controllers this container uses on this host
+
+# cgroup v2 has one hierarchy, with cgroup.controllers at its root. Otherwise this is cgroup v1
+# or hybrid (v1 controllers plus an empty v2 tree at /sys/fs/cgroup/unified): both use v1.
+cgroup_detect() {
+  CONTROLLERS=() CGROUP_DIRS=() CGROUP_BASES=() CGROUP_DIR=()
+  local -A roots=()
+  local _ dir fstype options name
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    CGROUP_VERSION=2
+    read -r options </sys/fs/cgroup/cgroup.controllers
+    for name in $options; do roots[$name]=/sys/fs/cgroup; done
+  else
+    CGROUP_VERSION=1
+    # The first mount of each hierarchy: the container's own read-only view of it (cgroupfs)
+    # comes later in its mount table, below the rootfs.
+    while read -r _ dir fstype options _; do
+      if [[ $fstype == cgroup ]]; then
+        for name in ${options//,/ }; do [[ -n ${roots[$name]-} ]] || roots[$name]=$dir; done
+      fi
+    done </proc/self/mounts
+    # v1 calls the io controller blkio.
+    if [[ -n ${roots[blkio]-} ]]; then roots[io]=${roots[blkio]}; fi
+  fi
+  cgroup_want memory required "${roots[memory]-}"
+  cgroup_want cpu required "${roots[cpu]-}"
+  cgroup_want cpuacct optional "${roots[cpuacct]-}"
+  cgroup_want pids required "${roots[pids]-}"
+}
+
+# cgroup_want CONTROLLER required|optional HIERARCHY_ROOT: use the controller if the host has it.
+cgroup_want() {
+  if [[ -z $3 ]]; then
+    [[ $2 == optional ]] || die "this host has no $1 cgroup controller, which the container's limits need"
+    return 0
+  fi
+  CONTROLLERS+=("$1")
+  local dir=$3/$CGROUP_PARENT/$CONTAINER_NAME known
+  for known in "${CGROUP_DIR[@]}"; do
+    if [[ $known == "$dir" ]]; then
+      CGROUP_DIR[$1]=$dir
+      return 0
+    fi
+  done
+  CGROUP_DIR[$1]=$dir
+  CGROUP_DIRS+=("$dir")
+  CGROUP_BASES+=("$3")
+}
+
+# The spec's limits, as the files of whichever cgroup version this host runs.
+cgroup_apply_limits() {
+  if ((CGROUP_VERSION == 2)); then
+    # Hard memory limit: 128 MiB; the OOM killer acts above it
+    write_value 134217728 "${CGROUP_DIR[memory]}"/memory.max
+    # CPU limit: 25% of one CPU
+    write_value '25000 100000' "${CGROUP_DIR[cpu]}"/cpu.max
+    # At most 32 processes and threads
+    write_value 32 "${CGROUP_DIR[pids]}"/pids.max
+  else
+    # Hard memory limit: 128 MiB; the OOM killer acts above it
+    write_value 134217728 "${CGROUP_DIR[memory]}"/memory.limit_in_bytes
+    # CFS period of 100 ms
+    write_value 100000 "${CGROUP_DIR[cpu]}"/cpu.cfs_period_us
+    # CPU limit: 25% of one CPU
+    write_value 25000 "${CGROUP_DIR[cpu]}"/cpu.cfs_quota_us
+    # At most 32 processes and threads
+    write_value 32 "${CGROUP_DIR[pids]}"/pids.max
+  fi
+}
+
+# --- The container's root: the image's layers, read-only, under its own writable layer --------
+#
+# The container's / is an overlay mounted in its own mount namespace (it vanishes with it) on
+# STATE_DIR/root: the rootfs's layers are its lower dirs, shared by every container and never
+# written; the container's writes go to its upper dir. That upper dir is on disk in LAYER_DIR
+# and outlives the container's processes (as with docker run without --rm), so that commit can
+# turn it into a layer tarball, until rm. (STATE_ROOT is on /run, a tmpfs: no place for data
+# that is kept.)
+
+ROOT=$STATE_DIR/root # where the init mounts the container's root, inside its mount namespace
+ROOT_MOUNT=()        # how: FSTYPE SOURCE OPTIONS, as mount -t FSTYPE -o OPTIONS SOURCE ROOT
+LAYER_KEEP=0         # 1 once the container runs: its writable layer then stays until rm
+
+# A kept layer holds the name, as Docker refuses the name of an exited container until rm.
+layer_check() {
+  [[ ! -e $LAYER_DIR ]] ||
+    die "container $CONTAINER_NAME has exited and its writable layer is kept in $LAYER_DIR: commit it ($SCRIPT_NAME commit OUT.tar) or remove it ($SCRIPT_NAME rm) first"
+}
+
+# Sets ROOT_MOUNT from ROOTFS_LAYERS; makes the writable layer's directories on the host.
+layer_prepare() {
+  local lower='' i path
+  # lowerdir lists the layers top first, separated by ':'; mount options are separated by ','.
+  for path in "${ROOTFS_LAYERS[@]}" "$LAYER_DIR" "$ROOT"; do
+    [[ $path != *[,:\\\"]* ]] || die "rootfs: an overlay mount cannot take a path with , : \\ or \" in it: $path"
+  done
+  for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
+    lower+=${lower:+:}${ROOTFS_LAYERS[i]}
+  done
+  # The init mounts the container's /dev together with its root (root_dev_mount), before it can
+  # look: the topmost layer with a /dev decides what the root has there (the writable layer is
+  # new), and a symlink would take the mount out of the root.
+  for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
+    path=${ROOTFS_LAYERS[i]}/dev
+    check_target "${ROOTFS_LAYERS[i]}" /dev dev
+    if [[ -e $path ]]; then break; fi
+  done
+  # Host users have no business in containers' files: containers/ is 0700. The upper dir's mode
+  # is that of the container's /.
+  if [[ ! -d $DATA_ROOT/containers ]]; then act mkdir -p -m 0700 -- "$DATA_ROOT/containers"; fi
+  act mkdir -m 0755 -- "$LAYER_DIR" "$LAYER_DIR/upper" "$LAYER_DIR/work"
+  record layer "$LAYER_DIR"
+  ROOT_MOUNT=(overlay overlay "lowerdir=$lower,upperdir=$LAYER_DIR/upper,workdir=$LAYER_DIR/work")
+}
+
+# root_mount ROOT TYPE SOURCE OPTIONS: mounts the container's root on ROOT as layer_prepare
+# chose (ROOT_MOUNT). The container's init does it in its own mount namespace, so the mount ends
+# with the container; under a user namespace the host does it before the start.
+root_mount() {
+  act mount -t "$2" -o "$4" -- "$3" "$1"
+}
+
+# root_dev_mount ROOT TYPE SOURCE OPTIONS: root_mount, and the container's /dev (a tmpfs, made
+# if the root lacks it: layer_prepare checked that it is no symlink), in one mount(8) run. The
+# fstab is written next to ROOT, in the state directory.
+root_dev_mount() {
+  local source target options
+  fstab_field "$3"
+  source=$REPLY
+  fstab_field "$1"
+  target=$REPLY
+  fstab_field "$4"
+  options=$REPLY
+  mount_all "$1.fstab" '' "$source $target $2 $options 0 0" \
+    "tmpfs $target/dev tmpfs $DEV_MOUNT_OPTIONS,X-mount.mkdir 0 0"
+}
+
+# The writable layer, for undo_trees to remove (with the state directory, in one go), unless the
+# container has run and keeps it.
+layer_undo() {
+  if ((!LAYER_KEEP)) && [[ -e $LAYER_DIR ]]; then UNDO_TREES+=("$LAYER_DIR"); fi
+}
+
+
+# --- Inside the namespaces: mounts, hostname, pivot_root, exec --------------------------------
+#
+# unshare(1) starts this script again with the hidden first argument __container-init (then the
+# descriptor of the start pipe, empty with --dry-run), as the first process of the new
+# namespaces, already in the container's cgroups. It prepares the rootfs in its private mount
+# namespace, sets the limits, pivots into the rootfs, and replaces itself with the container's
+# command.
+
+# In the foreground, unshare runs this script again without forking: it stays outside the new
+# pid namespace, forks the container's first process, waits for it and exits with its status,
+# 128+N for a signal. (unshare --fork would do the waiting, but util-linux 2.38 turns a child
+# killed by SIGKILL, the OOM killer's signal, into exit status 1.) Signals meant for the
+# container reach it directly (the terminal's) or from the script (stop_container): here they
+# only interrupt the wait.
+container_parent() {
+  trap : INT TERM HUP
+  container_init "$@" <&0 &
+  local pid=$! status start_fd=$1
+  # The start pipe is the init's to write (or to close by failing): not held open here.
+  if [[ -n $start_fd ]]; then exec {start_fd}>&-; fi
+  while :; do
+    wait "$pid" 2>/dev/null && status=0 || status=$?
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  exit "$status"
+}
+
+container_init() {
+  local start_fd=$1 host_pid
+  shift
+  # The pid the host sees: /proc is still the host's (the new one is mounted in the rootfs).
+  read -r host_pid _ </proc/self/stat
+  PATH=$1
+  local rootfs=$2 # the mount point of the container's root; $3 $4 $5: ROOT_MOUNT
+  CGROUP_PARENT=$6
+  NETWORK_FILES_DIR=$7 # network: where /etc/hosts and /etc/resolv.conf were written
+  VOLUMES_DIR=$8
+  load_builtins "$9" # the host's choice (see find_builtins)
+  # The container's root (see layer_prepare), a mount point as pivot_root needs, and its /dev.
+  root_dev_mount "$rootfs" "$3" "$4" "$5"
+  make_mount_points "$rootfs"
+  shift 9
+  populate_dev "$rootfs"
+  check_target "$rootfs" /sys 'mounts[0]'.target
+  act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
+  check_target "$rootfs" /tmp 'mounts[1]'.target
+  act mount -t tmpfs -o 'nosuid,nodev,mode=1777' tmpfs "$rootfs"/tmp
+  # The hostname changes in the container's UTS namespace only.
+  write_value "$CONTAINER_HOSTNAME" /proc/sys/kernel/hostname
+  harden_mounts "$rootfs"
+  # The limits are set last, from inside the cgroup: a CPU quota set earlier would throttle
+  # the setup above, not the container.
+  cgroup_detect
+  cgroup_apply_limits
+  open_host_tools "$rootfs"
+  enter_rootfs "$rootfs"
+  # Started: the script waits for this line (see start_pipe).
+  if [[ -n $start_fd ]]; then
+    printf '%s\n' "$host_pid" >&"$start_fd"
+    exec {start_fd}>&-
+  fi
+  exec_command "$@"
+}
+
+# Creates the directories (or files, for a file bind mount) that mounts land on, when the
+# rootfs lacks them.
+make_mount_points() {
+  local rootfs=$1 dirs=() path
+  # A symlink on the way to a mount target would take mkdir and mount out of the rootfs.
+  check_target "$rootfs" /proc proc
+  check_target "$rootfs" /dev dev
+  check_target "$rootfs" "$CONTAINER_WORKDIR" workdir
+  check_target "$rootfs" /sys 'mounts[0]'.target
+  check_target "$rootfs" /tmp 'mounts[1]'.target
+  # The workdir is created when the rootfs lacks it, as Docker does.
+  for path in /proc /dev "$CONTAINER_WORKDIR" /sys /tmp; do
+    [[ -d $rootfs$path ]] || dirs+=("$rootfs$path")
+  done
+  if ((${#dirs[@]})); then act mkdir -p -- "${dirs[@]}"; fi
+}
+
+DEV_MOUNT_OPTIONS=nosuid,noexec,mode=755,size=64k # the container's /dev, a tmpfs
+
+# A minimal /dev on a tmpfs (mounted with the root, see root_dev_mount): empty files that
+# harden_mounts binds the host's device nodes onto (runc does so in user namespaces, where no
+# node can be made; one way for both), the mount points of a private devpts, /dev/shm and
+# /dev/mqueue (mounted by harden_mounts too), and the usual links. The files are made by
+# redirections and the rest by loadable builtins where bash has them: no process. Without the
+# loadable ln, one cp copies those of the host's links that are already what the container
+# needs (systemd, udev and OpenRC make /dev/fd and /dev/std* so): a symlink that leads where the
+# link must (-ef). Any other link, such as ptmx (a device node on the host), is made by ln.
+populate_dev() {
+  local dev=$1/dev name copies=()
+  local -A links=([fd]=/proc/self/fd [stdin]=/proc/self/fd/0 [stdout]=/proc/self/fd/1 [stderr]=/proc/self/fd/2 [ptmx]=pts/ptmx )
+  for name in null zero full random urandom tty; do
+    if ((DRY_RUN)); then printf '+ : > %s\n' "$(quote_word "$dev/$name")"; else : >"$dev/$name"; fi
+  done
+  act mkdir -- "$dev/pts" "$dev/shm" "$dev/mqueue"
+  if [[ -z ${LOADED[ln]-} ]]; then
+    for name in "${!links[@]}"; do
+      if [[ -L /dev/$name && /dev/$name -ef ${links[$name]} ]]; then
+        copies+=("/dev/$name")
+        unset -v 'links[$name]'
+      fi
+    done
+    if ((${#copies[@]})); then act cp -a -- "${copies[@]}" "$dev/"; fi
+  fi
+  for name in "${!links[@]}"; do
+    act ln -s -- "${links[$name]}" "$dev/$name"
+  done
+}
+
+# Makes the rootfs the container's / and detaches the host's tree: unlike chroot, nothing of
+# the host stays reachable (pivot_root(".", ".") as runc does it).
+enter_rootfs() {
+  act cd -- "$1"
+  act pivot_root . .
+  act umount -l .
+  act cd -- "$CONTAINER_WORKDIR"
+}
+
+# set_rlimit NAME FLAG SOFT HARD: both limits of this process (inherited by the container's).
+set_rlimit() {
+  act ulimit -S -H "$2" "$4" || die "rlimits.$1: the kernel refused $4"
+  if [[ $3 != "$4" ]]; then act ulimit -S "$2" "$3" || die "rlimits.$1: the kernel refused $3"; fi
+}
+
+# Replaces this shell with the container's process; the `exec` verb ends the same way (there
+# EXEC_VIA is nsenter, which enters the running container first, EXTRA_ENV holds exec's -e
+# pairs and EXEC_WORKDIR its -w). Run after pivot_root, it sets the rlimits, then runs the
+# host's setpriv (through the host's loader, as open_host_tools found them) to drop capabilities, set no_new_privs and switch to
+# the container's user, and setpriv runs a fresh host bash that closes every descriptor but
+# stdin, stdout and stderr (the host's directories among them), leaves only the spec's
+# environment, enters the workdir and execs the command. Values reach that last bash as
+# arguments, never as code.
+exec_command() {
+  local env=(
+    PATH=/usr/sbin:/usr/bin:/sbin:/bin
+  ) last_stage
+  env+=("${EXTRA_ENV[@]}")
+  read -r -d '' last_stage <<'LAST_STAGE' || true
+for fd in /proc/self/fd/*; do
+  fd=${fd##*/}
+  if ((fd > 2)); then exec {fd}>&-; fi
+done
+cd -- "$1" || exit 125
+shift
+unset -v PWD OLDPWD SHLVL fd
+declare -ga SHLVL=()
+while [[ $1 != -- ]]; do
+  unset -v "${1%%=*}"
+  export -- "$1" 2>/dev/null
+  shift
+done
+shift
+if [[ $1 != */* ]] && ! type -P -- "$1" >/dev/null; then
+  printf '%s: error: %s: command not found in the PATH of the container\n' "$0" "$1" >&2
+  exit 127
+fi
+exec -- "$@"
+LAST_STAGE
+  act exec -c "${EXEC_VIA[@]}" "${HOST_LOADER[@]}" "$HOST_SETPRIV" '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap' --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
+    "${HOST_LOADER[@]}" "$HOST_BASH" -c "$last_stage" "$SCRIPT_NAME" "${EXEC_WORKDIR:-$CONTAINER_WORKDIR}" "${env[@]}" -- "$@"
+}
+
+# --- Hardening: mount targets, masked and read-only paths, the host's tools -------------------
+
+# check_target ROOTFS PATH FIELD: refuses PATH when one of its components is a symlink in the
+# rootfs: mkdir and mount follow symlinks, and an absolute one would point at the host.
+check_target() {
+  local at=$1 rest=${2#/}
+  while [[ -n $rest ]]; do
+    at+=/${rest%%/*}
+    if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=; fi
+    [[ ! -L $at ]] || die "$3: ${at#"$1"} is a symlink in the rootfs; a mount target must be a real directory or file"
+  done
+}
+
+# fstab_field TEXT: TEXT as one field of an fstab line (space, tab, newline, backslash in octal).
+fstab_field() {
+  local text=${1//\\/\\134}
+  text=${text// /\\040}
+  text=${text//$'\t'/\\011}
+  REPLY=${text//$'\n'/\\012}
+}
+
+# mount_all FSTAB PREFIX LINE...: mounts the fstab LINEs in one mount(8) run, with PREFIX before
+# each target (empty: none). mount --all reads only regular files: the lines are written to
+# FSTAB first (with --dry-run, printed as comments).
+mount_all() {
+  local fstab=$1 target_prefix=()
+  if [[ -n $2 ]]; then target_prefix=(--target-prefix "$2"); fi
+  shift 2
+  if ((DRY_RUN)); then
+    printf '+ # %s\n' "$fstab:" "$@"
+  else
+    printf '%s\n' "$@" >"$fstab"
+  fi
+  act mount --all --fstab "$fstab" "${target_prefix[@]}"
+}
+
+# A /proc of the new pid namespace (the container sees only its own processes), the host's
+# device nodes bound onto the files of the container's /dev (see populate_dev), the container's
+# private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths (files behind
+# /dev/null, directories behind an empty read-only tmpfs) and read-only paths (bound onto
+# themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
+# list is written under /dev/shm, which the shm mount in it then covers.
+harden_mounts() {
+  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field target lines=()
+  lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
+  for path in null zero full random urandom tty; do lines+=("/dev/$path /dev/$path none bind 0 0"); done
+  lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
+  for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
+    fstab_field "$path"
+    field=$REPLY
+    seen_path "$rootfs" "$path"
+    if [[ -d $REPLY ]]; then
+      lines+=("tmpfs $field tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
+    elif [[ -e $REPLY ]]; then
+      fstab_field "$rootfs/dev/null"
+      lines+=("$REPLY $field none bind 0 0")
+    fi
+  done
+  for path in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do
+    seen_path "$rootfs" "$path"
+    if [[ -e $REPLY ]]; then
+      fstab_field "$rootfs$path"
+      lines+=("$REPLY $path none bind,ro,nosuid,nodev,noexec 0 0")
+    fi
+  done
+  lines+=('shm /dev/shm tmpfs nosuid,nodev,noexec,mode=1777,size=64m 0 0')
+  lines+=('mqueue /dev/mqueue mqueue nosuid,nodev,noexec 0 0')
+  mount_all "$fstab" "$rootfs" "${lines[@]}"
+}
+
+# seen_path ROOTFS PATH: sets REPLY to where to look whether PATH exists in the container. Its
+# /proc is mounted by the same mount(8) run that hides or binds its paths, so a /proc path is
+# looked for in this process's /proc (still the host's): which files a proc has is the
+# kernel's choice, the same in every pid namespace.
+seen_path() {
+  if [[ $2 == /proc/* ]]; then REPLY=$2; else REPLY=$1$2; fi
+}
+
+HOST_LOADER=() # the host's dynamic loader and its options, to run host tools after pivot_root
+HOST_SETPRIV=
+HOST_BASH=
+declare -A HOST_DIR_FDS=()
+
+# host_path PATH: sets REPLY to PATH as it stays reachable after pivot_root detaches the host:
+# through a descriptor held on its directory (closed before the container's command runs).
+host_path() {
+  local dir=${1%/*} fd
+  if ((DRY_RUN)); then
+    REPLY=$1
+    return 0
+  fi
+  if [[ -z ${HOST_DIR_FDS[${dir:-/}]-} ]]; then
+    exec {fd}<"${dir:-/}"
+    HOST_DIR_FDS[${dir:-/}]=$fd
+  fi
+  REPLY=/proc/self/fd/${HOST_DIR_FDS[${dir:-/}]}/${1##*/}
+}
+
+# After pivot_root, bash alone cannot drop capabilities: the host's setpriv does it, and host
+# binaries need the host's loader and libraries, found in this bash's own memory map. The
+# rootfs's /etc/ld.so.preload would be loaded into them (the cache is skipped), so it is masked.
+open_host_tools() {
+  local rootfs=$1 loader='' path _ library_path=''
+  local -A seen=()
+  while read -r _ _ _ _ _ path; do
+    case $path in
+      */ld-*.so*) loader=$path ;;
+      */lib*.so*) seen[${path%/*}]=1 ;;
+    esac
+  done </proc/self/maps
+  [[ -n $loader ]] || die "cannot find bash's dynamic loader in /proc/self/maps (a static bash is not supported)"
+  if [[ -n $rootfs ]]; then
+    check_target "$rootfs" /etc/ld.so.preload 'the rootfs'
+    if [[ -e $rootfs/etc/ld.so.preload ]]; then
+      act mount --bind -o ro -- /dev/null "$rootfs/etc/ld.so.preload"
+    fi
+  fi
+  for path in "${!seen[@]}"; do
+    host_path "$path/."
+    library_path+=${library_path:+:}${REPLY%/.}
+  done
+  host_path "$loader"
+  HOST_LOADER=("$REPLY")
+  # glibc's loader takes --inhibit-cache (the rootfs's /etc/ld.so.cache); musl's has no cache.
+  if [[ $loader == */ld-linux* ]]; then HOST_LOADER+=(--inhibit-cache); fi
+  HOST_LOADER+=(--library-path "$library_path")
+  hash setpriv && host_path "${BASH_CMDS[setpriv]}"
+  HOST_SETPRIV=$REPLY
+  host_path "$BASH"
+  HOST_BASH=$REPLY
+}
+
+# --- exec: a command in the running container ------------------------------------------------
+
+EXEC_VIA=()  # exec: nsenter and its options, which enter the container before the command
+EXTRA_ENV=() # exec: NAME=VALUE pairs from -e, set after the spec's env
+
+# Joins the container's cgroups, then runs this script again with an empty environment (as
+# unshare does for the main process), which ends in the same exec_command.
+verb_exec() {
+  find_init || die "container $CONTAINER_NAME is not running"
+  local workdir=${EXEC_WORKDIR:-$CONTAINER_WORKDIR}
+  check_container_dir "$INIT_PID" "$workdir"
+  cgroup_join
+  if ((DRY_RUN)); then
+    act exec -c "$BASH" "$SELF" __exec-enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
+    printf '%s\n' "# then:"
+    exec_enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
+    return 0
+  fi
+  exec -c "$BASH" "$SELF" __exec-enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
+}
+
+# exec_enter HOST_PATH PID WORKDIR [NAME=VALUE...] -- COMMAND [ARG...]
+# nsenter joins every namespace of the main process PID that differs from ours and takes its
+# root; the working directory is opened through that root, before nsenter leaves the host.
+# After the mount namespace the host's files are out of reach: nothing after nsenter needs them.
+exec_enter() {
+  PATH=$1
+  local pid=$2 workdir=$3 nsenter
+  shift 3
+  while [[ $1 != -- ]]; do
+    EXTRA_ENV+=("$1")
+    shift
+  done
+  shift
+  nsenter=$(type -P nsenter) || die "nsenter not found"
+  # The host's setpriv drops the container's capabilities after nsenter, as for the main
+  # process; the container's loader configuration must not reach that privileged host tool.
+  # (The main process masks an /etc/ld.so.preload of the rootfs; one made since is refused.)
+  # This check and the loader's start are not atomic: a container that creates the file in
+  # between gets code into that tool, which holds the host root's capabilities until setpriv
+  # drops them; with a user namespace, only those of root in the container's own one.
+  if [[ -e /proc/$pid/root/etc/ld.so.preload && ! -c /proc/$pid/root/etc/ld.so.preload ]]; then
+    die "exec: the container has an /etc/ld.so.preload, which the host tools exec uses would load; refusing"
+  fi
+  open_host_tools ''
+  EXEC_VIA=("$nsenter" --target "$pid" --all --root --)
+  EXEC_WORKDIR=$workdir
+  exec_command "$@"
+}
+
+# check_container_dir PID DIR: DIR is a directory in the container, reached without symbolic
+# links (through /proc/PID/root, the host would resolve an absolute link on its own root).
+check_container_dir() {
+  local root=/proc/$1/root rest=${2#/} part prefix=''
+  while [[ -n $rest ]]; do
+    part=${rest%%/*}
+    rest=${rest#"$part"}
+    rest=${rest#/}
+    [[ -n $part ]] || continue
+    prefix+=/$part
+    [[ ! -L $root$prefix ]] || die "exec: $prefix is a symbolic link in the container; use the path it points to"
+  done
+  [[ -d $root$2 ]] || die "exec: $2 is not a directory in the container"
+}
+
+# --- Re-entry: the container's init and exec's last step ---------------------------------------
+#
+# The script runs itself again: unshare starts it as the container's init (and its parent),
+# exec's nsenter step as __exec-enter. Those runs need only the functions above; bash reads a
+# script as it runs it, so they leave here without reading (or parsing) the host's part below.
+
+case ${1-} in
+  __container-init | __container-parent)
+    # A step that fails before the container's command starts is the script's own failure.
+    set -E
+    trap 'exit 125' ERR
+    if [[ $1 == __container-parent ]]; then
+      shift
+      container_parent "$@"
+    fi
+    shift
+    container_init "$@"
+    ;;
+  __exec-enter)
+    shift
+    exec_enter "$@"
+    ;;
+esac
+
 # usage [VERB]: the help of one verb, or of the whole script.
 usage() {
   case ${1-} in
@@ -708,61 +1244,6 @@ preflight() {
   [[ -d $ROOTFS_DIR ]] || die "rootfs.dir: $ROOTFS_DIR is not a directory"
 }
 
-# --- cgroups: what the container may use ------------------------------------------------------
-
-CGROUP_VERSION=
-declare -A CGROUP_DIR=()     # controller -> the container's cgroup directory for it
-CGROUP_DIRS=()               # each directory once (v1 controllers may share a hierarchy)
-CGROUP_BASES=()              # the hierarchy root of each of those directories
-CONTROLLERS=()               # the controllers this container uses on this host
-
-# cgroup v2 has one hierarchy, with cgroup.controllers at its root. Otherwise this is cgroup v1
-# or hybrid (v1 controllers plus an empty v2 tree at /sys/fs/cgroup/unified): both use v1.
-cgroup_detect() {
-  CONTROLLERS=() CGROUP_DIRS=() CGROUP_BASES=() CGROUP_DIR=()
-  local -A roots=()
-  local _ dir fstype options name
-  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
-    CGROUP_VERSION=2
-    read -r options </sys/fs/cgroup/cgroup.controllers
-    for name in $options; do roots[$name]=/sys/fs/cgroup; done
-  else
-    CGROUP_VERSION=1
-    # The first mount of each hierarchy: the container's own read-only view of it (cgroupfs)
-    # comes later in its mount table, below the rootfs.
-    while read -r _ dir fstype options _; do
-      if [[ $fstype == cgroup ]]; then
-        for name in ${options//,/ }; do [[ -n ${roots[$name]-} ]] || roots[$name]=$dir; done
-      fi
-    done </proc/self/mounts
-    # v1 calls the io controller blkio.
-    if [[ -n ${roots[blkio]-} ]]; then roots[io]=${roots[blkio]}; fi
-  fi
-  cgroup_want memory required "${roots[memory]-}"
-  cgroup_want cpu required "${roots[cpu]-}"
-  cgroup_want cpuacct optional "${roots[cpuacct]-}"
-  cgroup_want pids required "${roots[pids]-}"
-}
-
-# cgroup_want CONTROLLER required|optional HIERARCHY_ROOT: use the controller if the host has it.
-cgroup_want() {
-  if [[ -z $3 ]]; then
-    [[ $2 == optional ]] || die "this host has no $1 cgroup controller, which the container's limits need"
-    return 0
-  fi
-  CONTROLLERS+=("$1")
-  local dir=$3/$CGROUP_PARENT/$CONTAINER_NAME known
-  for known in "${CGROUP_DIR[@]}"; do
-    if [[ $known == "$dir" ]]; then
-      CGROUP_DIR[$1]=$dir
-      return 0
-    fi
-  done
-  CGROUP_DIR[$1]=$dir
-  CGROUP_DIRS+=("$dir")
-  CGROUP_BASES+=("$3")
-}
-
 # Creates the container's cgroup in every hierarchy. The first leaf directory doubles as a lock:
 # if it exists, a container of this name exists. Parents are shared, and another container's
 # cleanup may remove an empty one (rmdir) between our mkdirs: then the leaf's mkdir fails with
@@ -810,27 +1291,6 @@ cgroup_join() {
   for dir in "${CGROUP_DIRS[@]}"; do
     write_value "$BASHPID" "$dir/cgroup.procs"
   done
-}
-
-# The spec's limits, as the files of whichever cgroup version this host runs.
-cgroup_apply_limits() {
-  if ((CGROUP_VERSION == 2)); then
-    # Hard memory limit: 128 MiB; the OOM killer acts above it
-    write_value 134217728 "${CGROUP_DIR[memory]}"/memory.max
-    # CPU limit: 25% of one CPU
-    write_value '25000 100000' "${CGROUP_DIR[cpu]}"/cpu.max
-    # At most 32 processes and threads
-    write_value 32 "${CGROUP_DIR[pids]}"/pids.max
-  else
-    # Hard memory limit: 128 MiB; the OOM killer acts above it
-    write_value 134217728 "${CGROUP_DIR[memory]}"/memory.limit_in_bytes
-    # CFS period of 100 ms
-    write_value 100000 "${CGROUP_DIR[cpu]}"/cpu.cfs_period_us
-    # CPU limit: 25% of one CPU
-    write_value 25000 "${CGROUP_DIR[cpu]}"/cpu.cfs_quota_us
-    # At most 32 processes and threads
-    write_value 32 "${CGROUP_DIR[pids]}"/pids.max
-  fi
 }
 
 # Kills every process in one of the container's cgroups, and waits until it is empty (at most
@@ -918,382 +1378,11 @@ prepare_rootfs() {
   ROOTFS_LAYERS=("$ROOTFS_DIR")
 }
 
-# --- The container's root: the image's layers, read-only, under its own writable layer --------
-#
-# The container's / is an overlay mounted in its own mount namespace (it vanishes with it) on
-# STATE_DIR/root: the rootfs's layers are its lower dirs, shared by every container and never
-# written; the container's writes go to its upper dir. That upper dir is on disk in LAYER_DIR
-# and outlives the container's processes (as with docker run without --rm), so that commit can
-# turn it into a layer tarball, until rm. (STATE_ROOT is on /run, a tmpfs: no place for data
-# that is kept.)
-
-ROOT=$STATE_DIR/root # where the init mounts the container's root, inside its mount namespace
-ROOT_MOUNT=()        # how: FSTYPE SOURCE OPTIONS, as mount -t FSTYPE -o OPTIONS SOURCE ROOT
-LAYER_KEEP=0         # 1 once the container runs: its writable layer then stays until rm
-
-# A kept layer holds the name, as Docker refuses the name of an exited container until rm.
-layer_check() {
-  [[ ! -e $LAYER_DIR ]] ||
-    die "container $CONTAINER_NAME has exited and its writable layer is kept in $LAYER_DIR: commit it ($SCRIPT_NAME commit OUT.tar) or remove it ($SCRIPT_NAME rm) first"
-}
-
-# Sets ROOT_MOUNT from ROOTFS_LAYERS; makes the writable layer's directories on the host.
-layer_prepare() {
-  local lower='' i path
-  # lowerdir lists the layers top first, separated by ':'; mount options are separated by ','.
-  for path in "${ROOTFS_LAYERS[@]}" "$LAYER_DIR" "$ROOT"; do
-    [[ $path != *[,:\\\"]* ]] || die "rootfs: an overlay mount cannot take a path with , : \\ or \" in it: $path"
-  done
-  for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
-    lower+=${lower:+:}${ROOTFS_LAYERS[i]}
-  done
-  # The init mounts the container's /dev together with its root (root_dev_mount), before it can
-  # look: the topmost layer with a /dev decides what the root has there (the writable layer is
-  # new), and a symlink would take the mount out of the root.
-  for ((i = ${#ROOTFS_LAYERS[@]} - 1; i >= 0; i--)); do
-    path=${ROOTFS_LAYERS[i]}/dev
-    check_target "${ROOTFS_LAYERS[i]}" /dev dev
-    if [[ -e $path ]]; then break; fi
-  done
-  # Host users have no business in containers' files: containers/ is 0700. The upper dir's mode
-  # is that of the container's /.
-  if [[ ! -d $DATA_ROOT/containers ]]; then act mkdir -p -m 0700 -- "$DATA_ROOT/containers"; fi
-  act mkdir -m 0755 -- "$LAYER_DIR" "$LAYER_DIR/upper" "$LAYER_DIR/work"
-  record layer "$LAYER_DIR"
-  ROOT_MOUNT=(overlay overlay "lowerdir=$lower,upperdir=$LAYER_DIR/upper,workdir=$LAYER_DIR/work")
-}
-
-# root_mount ROOT TYPE SOURCE OPTIONS: mounts the container's root on ROOT as layer_prepare
-# chose (ROOT_MOUNT). The container's init does it in its own mount namespace, so the mount ends
-# with the container; under a user namespace the host does it before the start.
-root_mount() {
-  act mount -t "$2" -o "$4" -- "$3" "$1"
-}
-
-# root_dev_mount ROOT TYPE SOURCE OPTIONS: root_mount, and the container's /dev (a tmpfs, made
-# if the root lacks it: layer_prepare checked that it is no symlink), in one mount(8) run. The
-# fstab is written next to ROOT, in the state directory.
-root_dev_mount() {
-  local source target options
-  fstab_field "$3"
-  source=$REPLY
-  fstab_field "$1"
-  target=$REPLY
-  fstab_field "$4"
-  options=$REPLY
-  mount_all "$1.fstab" '' "$source $target $2 $options 0 0" \
-    "tmpfs $target/dev tmpfs $DEV_MOUNT_OPTIONS,X-mount.mkdir 0 0"
-}
-
-# The writable layer, for undo_trees to remove (with the state directory, in one go), unless the
-# container has run and keeps it.
-layer_undo() {
-  if ((!LAYER_KEEP)) && [[ -e $LAYER_DIR ]]; then UNDO_TREES+=("$LAYER_DIR"); fi
-}
-
-
 # --- Network setup, on the host side ------------------------------------------------------------
 
 # Runs after the cgroups and the rootfs, before the container starts.
 network_setup() {
   return 0
-}
-
-# --- Inside the namespaces: mounts, hostname, pivot_root, exec --------------------------------
-#
-# unshare(1) starts this script again with the hidden first argument __container-init (then the
-# descriptor of the start pipe, empty with --dry-run), as the first process of the new
-# namespaces, already in the container's cgroups. It prepares the rootfs in its private mount
-# namespace, sets the limits, pivots into the rootfs, and replaces itself with the container's
-# command.
-
-# In the foreground, unshare runs this script again without forking: it stays outside the new
-# pid namespace, forks the container's first process, waits for it and exits with its status,
-# 128+N for a signal. (unshare --fork would do the waiting, but util-linux 2.38 turns a child
-# killed by SIGKILL, the OOM killer's signal, into exit status 1.) Signals meant for the
-# container reach it directly (the terminal's) or from the script (stop_container): here they
-# only interrupt the wait.
-container_parent() {
-  trap : INT TERM HUP
-  container_init "$@" <&0 &
-  local pid=$! status start_fd=$1
-  # The start pipe is the init's to write (or to close by failing): not held open here.
-  if [[ -n $start_fd ]]; then exec {start_fd}>&-; fi
-  while :; do
-    wait "$pid" 2>/dev/null && status=0 || status=$?
-    kill -0 "$pid" 2>/dev/null || break
-  done
-  exit "$status"
-}
-
-container_init() {
-  local start_fd=$1 host_pid
-  shift
-  # The pid the host sees: /proc is still the host's (the new one is mounted in the rootfs).
-  read -r host_pid _ </proc/self/stat
-  PATH=$1
-  local rootfs=$2 # the mount point of the container's root; $3 $4 $5: ROOT_MOUNT
-  CGROUP_PARENT=$6
-  NETWORK_FILES_DIR=$7 # network: where /etc/hosts and /etc/resolv.conf were written
-  VOLUMES_DIR=$8
-  load_builtins "$9" # the host's choice (see find_builtins)
-  # The container's root (see layer_prepare), a mount point as pivot_root needs, and its /dev.
-  root_dev_mount "$rootfs" "$3" "$4" "$5"
-  make_mount_points "$rootfs"
-  shift 9
-  populate_dev "$rootfs"
-  check_target "$rootfs" /sys 'mounts[0]'.target
-  act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
-  check_target "$rootfs" /tmp 'mounts[1]'.target
-  act mount -t tmpfs -o 'nosuid,nodev,mode=1777' tmpfs "$rootfs"/tmp
-  # The hostname changes in the container's UTS namespace only.
-  write_value "$CONTAINER_HOSTNAME" /proc/sys/kernel/hostname
-  harden_mounts "$rootfs"
-  # The limits are set last, from inside the cgroup: a CPU quota set earlier would throttle
-  # the setup above, not the container.
-  cgroup_detect
-  cgroup_apply_limits
-  open_host_tools "$rootfs"
-  enter_rootfs "$rootfs"
-  # Started: the script waits for this line (see start_pipe).
-  if [[ -n $start_fd ]]; then
-    printf '%s\n' "$host_pid" >&"$start_fd"
-    exec {start_fd}>&-
-  fi
-  exec_command "$@"
-}
-
-# Creates the directories (or files, for a file bind mount) that mounts land on, when the
-# rootfs lacks them.
-make_mount_points() {
-  local rootfs=$1 dirs=() path
-  # A symlink on the way to a mount target would take mkdir and mount out of the rootfs.
-  check_target "$rootfs" /proc proc
-  check_target "$rootfs" /dev dev
-  check_target "$rootfs" "$CONTAINER_WORKDIR" workdir
-  check_target "$rootfs" /sys 'mounts[0]'.target
-  check_target "$rootfs" /tmp 'mounts[1]'.target
-  # The workdir is created when the rootfs lacks it, as Docker does.
-  for path in /proc /dev "$CONTAINER_WORKDIR" /sys /tmp; do
-    [[ -d $rootfs$path ]] || dirs+=("$rootfs$path")
-  done
-  if ((${#dirs[@]})); then act mkdir -p -- "${dirs[@]}"; fi
-}
-
-DEV_MOUNT_OPTIONS=nosuid,noexec,mode=755,size=64k # the container's /dev, a tmpfs
-
-# A minimal /dev on a tmpfs (mounted with the root, see root_dev_mount): empty files that
-# harden_mounts binds the host's device nodes onto (runc does so in user namespaces, where no
-# node can be made; one way for both), the mount points of a private devpts, /dev/shm and
-# /dev/mqueue (mounted by harden_mounts too), and the usual links. The files are made by
-# redirections and the rest by loadable builtins where bash has them: no process. Without the
-# loadable ln, one cp copies those of the host's links that are already what the container
-# needs (systemd, udev and OpenRC make /dev/fd and /dev/std* so): a symlink that leads where the
-# link must (-ef). Any other link, such as ptmx (a device node on the host), is made by ln.
-populate_dev() {
-  local dev=$1/dev name copies=()
-  local -A links=([fd]=/proc/self/fd [stdin]=/proc/self/fd/0 [stdout]=/proc/self/fd/1 [stderr]=/proc/self/fd/2 [ptmx]=pts/ptmx )
-  for name in null zero full random urandom tty; do
-    if ((DRY_RUN)); then printf '+ : > %s\n' "$(quote_word "$dev/$name")"; else : >"$dev/$name"; fi
-  done
-  act mkdir -- "$dev/pts" "$dev/shm" "$dev/mqueue"
-  if [[ -z ${LOADED[ln]-} ]]; then
-    for name in "${!links[@]}"; do
-      if [[ -L /dev/$name && /dev/$name -ef ${links[$name]} ]]; then
-        copies+=("/dev/$name")
-        unset -v 'links[$name]'
-      fi
-    done
-    if ((${#copies[@]})); then act cp -a -- "${copies[@]}" "$dev/"; fi
-  fi
-  for name in "${!links[@]}"; do
-    act ln -s -- "${links[$name]}" "$dev/$name"
-  done
-}
-
-# Makes the rootfs the container's / and detaches the host's tree: unlike chroot, nothing of
-# the host stays reachable (pivot_root(".", ".") as runc does it).
-enter_rootfs() {
-  act cd -- "$1"
-  act pivot_root . .
-  act umount -l .
-  act cd -- "$CONTAINER_WORKDIR"
-}
-
-# set_rlimit NAME FLAG SOFT HARD: both limits of this process (inherited by the container's).
-set_rlimit() {
-  act ulimit -S -H "$2" "$4" || die "rlimits.$1: the kernel refused $4"
-  if [[ $3 != "$4" ]]; then act ulimit -S "$2" "$3" || die "rlimits.$1: the kernel refused $3"; fi
-}
-
-# Replaces this shell with the container's process; the `exec` verb ends the same way (there
-# EXEC_VIA is nsenter, which enters the running container first, EXTRA_ENV holds exec's -e
-# pairs and EXEC_WORKDIR its -w). Run after pivot_root, it sets the rlimits, then runs the
-# host's setpriv (through the host's loader, as open_host_tools found them) to drop capabilities, set no_new_privs and switch to
-# the container's user, and setpriv runs a fresh host bash that closes every descriptor but
-# stdin, stdout and stderr (the host's directories among them), leaves only the spec's
-# environment, enters the workdir and execs the command. Values reach that last bash as
-# arguments, never as code.
-exec_command() {
-  local env=(
-    PATH=/usr/sbin:/usr/bin:/sbin:/bin
-  ) last_stage
-  env+=("${EXTRA_ENV[@]}")
-  read -r -d '' last_stage <<'LAST_STAGE' || true
-for fd in /proc/self/fd/*; do
-  fd=${fd##*/}
-  if ((fd > 2)); then exec {fd}>&-; fi
-done
-cd -- "$1" || exit 125
-shift
-unset -v PWD OLDPWD SHLVL fd
-declare -ga SHLVL=()
-while [[ $1 != -- ]]; do
-  unset -v "${1%%=*}"
-  export -- "$1" 2>/dev/null
-  shift
-done
-shift
-if [[ $1 != */* ]] && ! type -P -- "$1" >/dev/null; then
-  printf '%s: error: %s: command not found in the PATH of the container\n' "$0" "$1" >&2
-  exit 127
-fi
-exec -- "$@"
-LAST_STAGE
-  act exec -c "${EXEC_VIA[@]}" "${HOST_LOADER[@]}" "$HOST_SETPRIV" '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap' --inh-caps=-all --ambient-caps=-all --reuid=0 --regid=0 --clear-groups --no-new-privs -- \
-    "${HOST_LOADER[@]}" "$HOST_BASH" -c "$last_stage" "$SCRIPT_NAME" "${EXEC_WORKDIR:-$CONTAINER_WORKDIR}" "${env[@]}" -- "$@"
-}
-
-# --- Hardening: mount targets, masked and read-only paths, the host's tools -------------------
-
-# check_target ROOTFS PATH FIELD: refuses PATH when one of its components is a symlink in the
-# rootfs: mkdir and mount follow symlinks, and an absolute one would point at the host.
-check_target() {
-  local at=$1 rest=${2#/}
-  while [[ -n $rest ]]; do
-    at+=/${rest%%/*}
-    if [[ $rest == */* ]]; then rest=${rest#*/}; else rest=; fi
-    [[ ! -L $at ]] || die "$3: ${at#"$1"} is a symlink in the rootfs; a mount target must be a real directory or file"
-  done
-}
-
-# fstab_field TEXT: TEXT as one field of an fstab line (space, tab, newline, backslash in octal).
-fstab_field() {
-  local text=${1//\\/\\134}
-  text=${text// /\\040}
-  text=${text//$'\t'/\\011}
-  REPLY=${text//$'\n'/\\012}
-}
-
-# mount_all FSTAB PREFIX LINE...: mounts the fstab LINEs in one mount(8) run, with PREFIX before
-# each target (empty: none). mount --all reads only regular files: the lines are written to
-# FSTAB first (with --dry-run, printed as comments).
-mount_all() {
-  local fstab=$1 target_prefix=()
-  if [[ -n $2 ]]; then target_prefix=(--target-prefix "$2"); fi
-  shift 2
-  if ((DRY_RUN)); then
-    printf '+ # %s\n' "$fstab:" "$@"
-  else
-    printf '%s\n' "$@" >"$fstab"
-  fi
-  act mount --all --fstab "$fstab" "${target_prefix[@]}"
-}
-
-# A /proc of the new pid namespace (the container sees only its own processes), the host's
-# device nodes bound onto the files of the container's /dev (see populate_dev), the container's
-# private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths (files behind
-# /dev/null, directories behind an empty read-only tmpfs) and read-only paths (bound onto
-# themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
-# list is written under /dev/shm, which the shm mount in it then covers.
-harden_mounts() {
-  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field target lines=()
-  lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
-  for path in null zero full random urandom tty; do lines+=("/dev/$path /dev/$path none bind 0 0"); done
-  lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')
-  for path in /proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
-    fstab_field "$path"
-    field=$REPLY
-    seen_path "$rootfs" "$path"
-    if [[ -d $REPLY ]]; then
-      lines+=("tmpfs $field tmpfs ro,nosuid,nodev,noexec,size=4k,mode=555 0 0")
-    elif [[ -e $REPLY ]]; then
-      fstab_field "$rootfs/dev/null"
-      lines+=("$REPLY $field none bind 0 0")
-    fi
-  done
-  for path in /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger; do
-    seen_path "$rootfs" "$path"
-    if [[ -e $REPLY ]]; then
-      fstab_field "$rootfs$path"
-      lines+=("$REPLY $path none bind,ro,nosuid,nodev,noexec 0 0")
-    fi
-  done
-  lines+=('shm /dev/shm tmpfs nosuid,nodev,noexec,mode=1777,size=64m 0 0')
-  lines+=('mqueue /dev/mqueue mqueue nosuid,nodev,noexec 0 0')
-  mount_all "$fstab" "$rootfs" "${lines[@]}"
-}
-
-# seen_path ROOTFS PATH: sets REPLY to where to look whether PATH exists in the container. Its
-# /proc is mounted by the same mount(8) run that hides or binds its paths, so a /proc path is
-# looked for in this process's /proc (still the host's): which files a proc has is the
-# kernel's choice, the same in every pid namespace.
-seen_path() {
-  if [[ $2 == /proc/* ]]; then REPLY=$2; else REPLY=$1$2; fi
-}
-
-HOST_LOADER=() # the host's dynamic loader and its options, to run host tools after pivot_root
-HOST_SETPRIV=
-HOST_BASH=
-declare -A HOST_DIR_FDS=()
-
-# host_path PATH: sets REPLY to PATH as it stays reachable after pivot_root detaches the host:
-# through a descriptor held on its directory (closed before the container's command runs).
-host_path() {
-  local dir=${1%/*} fd
-  if ((DRY_RUN)); then
-    REPLY=$1
-    return 0
-  fi
-  if [[ -z ${HOST_DIR_FDS[${dir:-/}]-} ]]; then
-    exec {fd}<"${dir:-/}"
-    HOST_DIR_FDS[${dir:-/}]=$fd
-  fi
-  REPLY=/proc/self/fd/${HOST_DIR_FDS[${dir:-/}]}/${1##*/}
-}
-
-# After pivot_root, bash alone cannot drop capabilities: the host's setpriv does it, and host
-# binaries need the host's loader and libraries, found in this bash's own memory map. The
-# rootfs's /etc/ld.so.preload would be loaded into them (the cache is skipped), so it is masked.
-open_host_tools() {
-  local rootfs=$1 loader='' path _ library_path=''
-  local -A seen=()
-  while read -r _ _ _ _ _ path; do
-    case $path in
-      */ld-*.so*) loader=$path ;;
-      */lib*.so*) seen[${path%/*}]=1 ;;
-    esac
-  done </proc/self/maps
-  [[ -n $loader ]] || die "cannot find bash's dynamic loader in /proc/self/maps (a static bash is not supported)"
-  if [[ -n $rootfs ]]; then
-    check_target "$rootfs" /etc/ld.so.preload 'the rootfs'
-    if [[ -e $rootfs/etc/ld.so.preload ]]; then
-      act mount --bind -o ro -- /dev/null "$rootfs/etc/ld.so.preload"
-    fi
-  fi
-  for path in "${!seen[@]}"; do
-    host_path "$path/."
-    library_path+=${library_path:+:}${REPLY%/.}
-  done
-  host_path "$loader"
-  HOST_LOADER=("$REPLY")
-  # glibc's loader takes --inhibit-cache (the rootfs's /etc/ld.so.cache); musl's has no cache.
-  if [[ $loader == */ld-linux* ]]; then HOST_LOADER+=(--inhibit-cache); fi
-  HOST_LOADER+=(--library-path "$library_path")
-  hash setpriv && host_path "${BASH_CMDS[setpriv]}"
-  HOST_SETPRIV=$REPLY
-  host_path "$BASH"
-  HOST_BASH=$REPLY
 }
 
 # --- Running the container ---------------------------------------------------------------------
@@ -1473,71 +1562,6 @@ stop_container() {
   kill -KILL "$CONTAINER_PID" 2>/dev/null || true
   wait "$CONTAINER_PID" 2>/dev/null || true
   CONTAINER_PID=
-}
-
-# --- exec: a command in the running container ------------------------------------------------
-
-EXEC_VIA=()  # exec: nsenter and its options, which enter the container before the command
-EXTRA_ENV=() # exec: NAME=VALUE pairs from -e, set after the spec's env
-
-# Joins the container's cgroups, then runs this script again with an empty environment (as
-# unshare does for the main process), which ends in the same exec_command.
-verb_exec() {
-  find_init || die "container $CONTAINER_NAME is not running"
-  local workdir=${EXEC_WORKDIR:-$CONTAINER_WORKDIR}
-  check_container_dir "$INIT_PID" "$workdir"
-  cgroup_join
-  if ((DRY_RUN)); then
-    act exec -c "$BASH" "$SELF" __exec-enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
-    printf '%s\n' "# then:"
-    exec_enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
-    return 0
-  fi
-  exec -c "$BASH" "$SELF" __exec-enter "$PATH" "$INIT_PID" "$workdir" "${EXEC_ENV[@]}" -- "${COMMAND_OVERRIDE[@]}"
-}
-
-# exec_enter HOST_PATH PID WORKDIR [NAME=VALUE...] -- COMMAND [ARG...]
-# nsenter joins every namespace of the main process PID that differs from ours and takes its
-# root; the working directory is opened through that root, before nsenter leaves the host.
-# After the mount namespace the host's files are out of reach: nothing after nsenter needs them.
-exec_enter() {
-  PATH=$1
-  local pid=$2 workdir=$3 nsenter
-  shift 3
-  while [[ $1 != -- ]]; do
-    EXTRA_ENV+=("$1")
-    shift
-  done
-  shift
-  nsenter=$(type -P nsenter) || die "nsenter not found"
-  # The host's setpriv drops the container's capabilities after nsenter, as for the main
-  # process; the container's loader configuration must not reach that privileged host tool.
-  # (The main process masks an /etc/ld.so.preload of the rootfs; one made since is refused.)
-  # This check and the loader's start are not atomic: a container that creates the file in
-  # between gets code into that tool, which holds the host root's capabilities until setpriv
-  # drops them; with a user namespace, only those of root in the container's own one.
-  if [[ -e /proc/$pid/root/etc/ld.so.preload && ! -c /proc/$pid/root/etc/ld.so.preload ]]; then
-    die "exec: the container has an /etc/ld.so.preload, which the host tools exec uses would load; refusing"
-  fi
-  open_host_tools ''
-  EXEC_VIA=("$nsenter" --target "$pid" --all --root --)
-  EXEC_WORKDIR=$workdir
-  exec_command "$@"
-}
-
-# check_container_dir PID DIR: DIR is a directory in the container, reached without symbolic
-# links (through /proc/PID/root, the host would resolve an absolute link on its own root).
-check_container_dir() {
-  local root=/proc/$1/root rest=${2#/} part prefix=''
-  while [[ -n $rest ]]; do
-    part=${rest%%/*}
-    rest=${rest#"$part"}
-    rest=${rest#/}
-    [[ -n $part ]] || continue
-    prefix+=/$part
-    [[ ! -L $root$prefix ]] || die "exec: $prefix is a symbolic link in the container; use the path it points to"
-  done
-  [[ -d $root$2 ]] || die "exec: $2 is not a directory in the container"
 }
 
 # --- stop, kill and rm ----------------------------------------------------------------------
@@ -1899,23 +1923,6 @@ main() {
   esac
 }
 
-case ${1-} in
-  __container-init | __container-parent)
-    # A step that fails before the container's command starts is the script's own failure.
-    set -E
-    trap 'exit 125' ERR
-    if [[ $1 == __container-parent ]]; then
-      shift
-      container_parent "$@"
-    fi
-    shift
-    container_init "$@"
-    ;;
-  __exec-enter)
-    shift
-    exec_enter "$@"
-    ;;
-esac
 main "$@"
 # The container's exit status becomes the script's; the EXIT trap cleans up either way.
 if ((CONTAINER_STATUS != 0)); then exit "$CONTAINER_STATUS"; fi
