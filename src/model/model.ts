@@ -101,7 +101,7 @@ export interface ContainerModel {
   mounts: MountStep[];
   /** Names of the named volumes the mounts use, each once. */
   volumes: string[];
-  /** Device nodes copied from the host into the container's /dev (a tmpfs). */
+  /** The host's device nodes, bind-mounted onto empty files in the container's /dev (a tmpfs). */
   devices: string[];
   /** Symlinks in the container's /dev: name -> target. */
   deviceLinks: { name: string; target: string }[];
