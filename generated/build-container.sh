@@ -389,7 +389,7 @@ container_init() {
   check_target "$rootfs" /sys 'mounts[0]'.target
   act mount -t sysfs -o 'ro,nosuid,nodev,noexec' sysfs "$rootfs"/sys
   check_target "$rootfs" /tmp 'mounts[1]'.target
-  act mount -t tmpfs -o 'nosuid,nodev,mode=1777' tmpfs "$rootfs"/tmp
+  mount_line tmpfs /tmp tmpfs 'nosuid,nodev,mode=1777'
   # The hostname changes in the container's UTS namespace only.
   write_value "$CONTAINER_HOSTNAME" /proc/sys/kernel/hostname
   harden_mounts "$rootfs"
@@ -529,6 +529,20 @@ fstab_field() {
   REPLY=${text//$'\n'/\\012}
 }
 
+MOUNT_LINES=() # the spec's mounts and the network files, first lines of harden_mounts' run
+
+# mount_line SOURCE TARGET FSTYPE OPTIONS: adds a mount of the container's TARGET to
+# harden_mounts' run (after the ones before it: the spec's order).
+mount_line() {
+  local source target
+  fstab_field "$1"
+  source=$REPLY
+  fstab_field "$2"
+  target=$REPLY
+  fstab_field "$4"
+  MOUNT_LINES+=("$source $target $3 $REPLY 0 0")
+}
+
 # mount_all FSTAB PREFIX LINE...: mounts the fstab LINEs in one mount(8) run, with PREFIX before
 # each target (empty: none). mount --all reads only regular files: the lines are written to
 # FSTAB first (with --dry-run, printed as comments).
@@ -544,14 +558,15 @@ mount_all() {
   act mount --all --fstab "$fstab" "${target_prefix[@]}"
 }
 
-# A /proc of the new pid namespace (the container sees only its own processes), the host's
-# device nodes bound onto the files of the container's /dev (see populate_dev), the container's
-# private devpts, /dev/shm and /dev/mqueue, then the OCI default masked paths (files behind
-# /dev/null, directories behind an empty read-only tmpfs) and read-only paths (bound onto
-# themselves read-only), all in one mount(8) run. mount --all reads only regular files, so the
-# list is written under /dev/shm, which the shm mount in it then covers.
+# The spec's mounts and the network files (MOUNT_LINES), a /proc of the new pid namespace (the
+# container sees only its own processes), the host's device nodes bound onto the files of the
+# container's /dev (see populate_dev), the container's private devpts, /dev/shm and
+# /dev/mqueue, then the OCI default masked paths (files behind /dev/null, directories behind an
+# empty read-only tmpfs) and read-only paths (bound onto themselves read-only), all in one
+# mount(8) run. mount --all reads only regular files, so the list is written under /dev/shm,
+# which the shm mount in it then covers.
 harden_mounts() {
-  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field target lines=()
+  local rootfs=$1 fstab=$1/dev/shm/unshared.fstab path field target lines=("${MOUNT_LINES[@]}")
   lines+=('proc /proc proc nosuid,nodev,noexec 0 0')
   for path in null zero full random urandom tty; do lines+=("/dev/$path /dev/$path none bind 0 0"); done
   lines+=('devpts /dev/pts devpts newinstance,ptmxmode=0666,mode=0620,nosuid,noexec 0 0')

@@ -99,6 +99,12 @@ export interface ContainerModel {
     limited: boolean;
   };
   mounts: MountStep[];
+  /**
+   * The mounts in two runs of mount(8): up to the last sysfs each on its own (the hardening looks
+   * into a sysfs for the paths to mask), the rest as lines of the hardening's one run, in order.
+   */
+  mountsAlone: MountStep[];
+  mountsInHardening: MountStep[];
   /** Names of the named volumes the mounts use, each once. */
   volumes: string[];
   /** The host's device nodes, bind-mounted onto empty files in the container's /dev (a tmpfs). */
@@ -199,6 +205,11 @@ function unshareArgs(enabled: Record<Namespace, boolean>, timeOffsets: Container
   return args;
 }
 
+/** The index of the spec's last sysfs mount, or -1. */
+function lastSysfs(spec: ContainerSpec): number {
+  return spec.mounts.map((m) => m.type).lastIndexOf('sysfs');
+}
+
 function mountSteps(spec: ContainerSpec): MountStep[] {
   return spec.mounts.map((m, i): MountStep => {
     const origin = `mounts[${i}]`;
@@ -296,6 +307,8 @@ export function resolveModel(spec: ContainerSpec): ContainerModel {
       limited: cgroupV2Writes(spec.limits).length > 0,
     },
     mounts: mountSteps(spec),
+    mountsAlone: mountSteps(spec).slice(0, lastSysfs(spec) + 1),
+    mountsInHardening: mountSteps(spec).slice(lastSysfs(spec) + 1),
     volumes: [...new Set(spec.mounts.flatMap((m) => (m.type === 'volume' ? [m.name] : [])))],
     devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'],
     deviceLinks: [

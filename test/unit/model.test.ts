@@ -87,6 +87,19 @@ describe('resolveModel', () => {
     ]);
   });
 
+  test('mounts: up to the last sysfs each in its own mount run, the rest in the hardening\'s run, in order', () => {
+    const targets = (steps: { target: string }[]) => steps.map((s) => s.target);
+    const none = model({ mounts: [{ type: 'tmpfs', target: '/a' }, { type: 'bind', source: '/srv', target: '/b' }] });
+    assert.deepEqual(targets(none.mountsAlone), []);
+    assert.deepEqual(targets(none.mountsInHardening), ['/a', '/b']);
+    const mixed = model({
+      mounts: [{ type: 'tmpfs', target: '/a' }, { type: 'sysfs' }, { type: 'tmpfs', target: '/sys/x' }, { type: 'bind', source: '/srv', target: '/c' }],
+    });
+    assert.deepEqual(targets(mixed.mountsAlone), ['/a', '/sys']);
+    assert.deepEqual(targets(mixed.mountsInHardening), ['/sys/x', '/c']);
+    assert.deepEqual([...mixed.mountsAlone, ...mixed.mountsInHardening], mixed.mounts);
+  });
+
   test("bind mounts: read-write unless told otherwise, with the target's parent", () => {
     const m = model({
       mounts: [
