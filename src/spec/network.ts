@@ -4,7 +4,7 @@
  * interface names that are safe shell words.
  */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const NETWORK_MODES = ['none', 'host', 'bridge'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
