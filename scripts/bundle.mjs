@@ -1,21 +1,29 @@
 #!/usr/bin/env node
 // Bundles the command line for a fast cold start (make build runs this after tsc):
 //
-//   dist/unshared.mjs  the library and runCli in one ES module, with every target's templates
-//                      precompiled and Handlebars' runtime in place of its compiler
-//   dist/cli.mjs       the `unshared` command (package.json's bin): bin.ts over unshared.mjs
+//   dist/bundle.js     the library and runCli in one classic script (a function of module,
+//                      require and host, see src/cli/code-cache.ts), with every target's
+//                      templates precompiled and Handlebars' runtime in place of its compiler
+//   dist/bundle.cache  V8's code cache of it, made after a warm-up run of the command here
+//   dist/cli.cjs       the `unshared` command (package.json's bin): src/cli/bundled-bin.ts,
+//                      which runs the bundle with its cache
 //
 // Loading ~60 files from node_modules and compiling the templates at every run cost most of
-// the time of `unshared build`; one file and precompiled templates leave mostly Node's own start.
-// A TypeScript spec's `import 'unshared'` resolves to dist/unshared.mjs, the module already
-// loaded. esbuild stays outside (a native binary, loaded only for .ts specs), and so does yaml.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// the time of `unshared build`; one file and precompiled templates left mostly Node's own start
+// and the parsing and compiling of the bundle, which the code cache takes off the start too.
+// A TypeScript spec's `import 'unshared'` gets the library already loaded (src/spec/load.ts).
+// esbuild stays outside (a native binary, loaded only for .ts specs), and so does yaml.
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import Handlebars from 'handlebars';
+import { bundleIdLine, BUNDLE_FILE, loadBundle, saveCodeCache } from '../dist/src/cli/code-cache.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // The same options as src/render/engine.ts's COMPILE_OPTIONS (a unit test compares outputs).
 const COMPILE_OPTIONS = { noEscape: true, strict: true };
@@ -42,6 +50,8 @@ const bundlePlugin = {
   name: 'unshared-bundle',
   setup(build) {
     build.onLoad({ filter: /[\\/]src[\\/]render[\\/]precompiled\.ts$/ }, () => ({ contents: precompiledModule(), loader: 'js' }));
+    // A script's own import() has no module loader: the entry's import() is given to the bundle.
+    build.onLoad({ filter: /[\\/]src[\\/]import-module\.ts$/ }, () => ({ contents: 'export const importModule = (specifier) => __unsharedHost.importModule(specifier);', loader: 'js' }));
     // Precompiled templates need only the runtime (a tenth of Handlebars, no parser).
     build.onResolve({ filter: /^handlebars$/ }, (args) => build.resolve('handlebars/runtime', { kind: args.kind, resolveDir: args.resolveDir }));
   },
@@ -50,17 +60,16 @@ const bundlePlugin = {
 const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
   legalComments: 'none',
   minify: true,
-  define: { __UNSHARED_BUNDLED__: 'true', __UNSHARED_VERSION__: JSON.stringify(pkg.version) },
-  // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __unsharedRequire } from 'node:module';\nconst require = __unsharedRequire(import.meta.url);" },
 };
 
-await esbuild.build({
+// The bundle: CommonJS inside a function that src/cli/code-cache.ts calls with module, require
+// (for Node's built-ins and yaml) and host. Strict, as the ES modules it is made of are.
+const bundled = await esbuild.build({
   ...common,
   stdin: {
     contents: "export * from './src/index.ts';\nexport { runCli } from './src/cli/main.ts';\n",
@@ -68,23 +77,51 @@ await esbuild.build({
     sourcefile: 'unshared-bundle.ts',
     loader: 'ts',
   },
-  outfile: join(root, 'dist', 'unshared.mjs'),
+  write: false,
+  outfile: join(dist, BUNDLE_FILE),
+  define: {
+    __UNSHARED_BUNDLED__: 'true',
+    __UNSHARED_VERSION__: JSON.stringify(pkg.version),
+    'import.meta.url': '__unsharedHost.url',
+  },
+  banner: { js: "(function (module, require, __unsharedHost) {\n'use strict';" },
+  footer: { js: '})' },
   // yaml is loaded from node_modules when first needed (src/yaml.ts).
   external: ['esbuild', 'yaml'],
   plugins: [bundlePlugin],
 });
+const body = bundled.outputFiles[0].text;
+writeFileSync(join(dist, BUNDLE_FILE), bundleIdLine(createHash('sha256').update(body).digest('hex')) + body);
 
 await esbuild.build({
   ...common,
-  banner: {},
-  entryPoints: [join(root, 'src', 'cli', 'bin.ts')],
-  outfile: join(root, 'dist', 'cli.mjs'),
-  plugins: [
-    {
-      name: 'unshared-cli',
-      setup(build) {
-        build.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './unshared.mjs', external: true }));
-      },
-    },
-  ],
+  entryPoints: [join(root, 'src', 'cli', 'bundled-bin.ts')],
+  outfile: join(dist, 'cli.cjs'),
+  banner: { js: '#!/usr/bin/env node' },
 });
+chmodSync(join(dist, 'cli.cjs'), 0o755);
+
+// The code cache: the bundle's bytecode after a run of what a cold start mostly does (the
+// example built from each of its forms, and compiled for every target that takes it), so that
+// those functions need no compiling at a start either.
+const bundle = loadBundle(dist, (specifier) => import(specifier));
+const { compile, loadSpecFile, runCli, TARGETS } = bundle.library;
+const out = mkdtempSync(join(tmpdir(), 'unshared-bundle-'));
+try {
+  for (const example of ['build-container.json', 'build-container.yaml', 'build-container.ts']) {
+    const file = join(root, 'examples', example);
+    const status = await runCli(['build', file, '-o', join(out, 'container.sh')]);
+    if (status !== 0) throw new Error(`the bundle could not build examples/${example} (exit status ${status})`);
+    const spec = await loadSpecFile(file);
+    for (const target of Object.keys(TARGETS)) {
+      try {
+        compile(spec, { target });
+      } catch {
+        // a target that refuses the example (kubernetes wants an image): its refusal is compiled too
+      }
+    }
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+saveCodeCache(bundle);

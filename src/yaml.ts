@@ -7,10 +7,9 @@ import { createRequire } from 'node:module';
 
 type Yaml = typeof import('yaml');
 
-const requireHere = createRequire(import.meta.url);
 let loaded: Yaml | undefined;
 
 export function yaml(): Yaml {
-  loaded ??= requireHere('yaml') as Yaml;
+  loaded ??= createRequire(import.meta.url)('yaml') as Yaml;
   return loaded;
 }

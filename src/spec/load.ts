@@ -7,6 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
+import { importModule } from '../import-module.js';
+import * as library from '../index.js';
 import { yaml } from '../yaml.js';
 
 /** A spec file that could not be read or parsed (as opposed to one that is invalid). */
@@ -48,19 +51,37 @@ async function loadYaml(path: string): Promise<unknown> {
   return doc.toJS();
 }
 
-/** Set by scripts/bundle.mjs: the bundled command line (dist/unshared.mjs) is the library too. */
+/** Set by scripts/bundle.mjs: the bundled command line (dist/bundle.js) is the library too. */
 declare const __UNSHARED_BUNDLED__: boolean | undefined;
 
-/** The library's own module, which a spec's `import 'unshared'` gets: already loaded. */
-function selfUrl(): string {
-  if (typeof __UNSHARED_BUNDLED__ === 'boolean') return import.meta.url;
-  return pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+/** Where the bundled command line leaves itself for a spec's `import 'unshared'` (below). */
+const SELF = Symbol.for('unshared.library');
+
+/**
+ * A spec's `import 'unshared'` gets the library already loaded. The library's own module file
+ * does, from dist/src; the bundled command line is a script, not a module that `import` could
+ * name, so there the spec gets a module of the same exports, read from the loaded library.
+ */
+function selfPlugin(): Plugin {
+  if (typeof __UNSHARED_BUNDLED__ !== 'boolean') {
+    const self = pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+    return { name: 'unshared-self', setup: (build) => void build.onResolve({ filter: /^unshared$/ }, () => ({ path: self, external: true })) };
+  }
+  (globalThis as Record<symbol, unknown>)[SELF] = library;
+  const names = Object.keys(library).join(', ');
+  const contents = `const self = globalThis[Symbol.for(${JSON.stringify(SELF.description)})];\nexport const { ${names} } = self;\n`;
+  return {
+    name: 'unshared-self',
+    setup(build) {
+      build.onResolve({ filter: /^unshared$/ }, () => ({ path: 'unshared', namespace: 'unshared-self' }));
+      build.onLoad({ filter: /.*/, namespace: 'unshared-self' }, () => ({ contents, loader: 'js' }));
+    },
+  };
 }
 
 async function loadModule(path: string): Promise<unknown> {
   await readText(path); // a clear error for a missing file, before esbuild's
-  const esbuild = await import('esbuild');
-  const self = selfUrl();
+  const esbuild = (await importModule('esbuild')) as typeof import('esbuild');
   let bundle: string;
   try {
     const result = await esbuild.build({
@@ -71,14 +92,7 @@ async function loadModule(path: string): Promise<unknown> {
       platform: 'node',
       target: 'node20',
       logLevel: 'silent',
-      plugins: [
-        {
-          name: 'unshared-self',
-          setup(build) {
-            build.onResolve({ filter: /^unshared$/ }, () => ({ path: self, external: true }));
-          },
-        },
-      ],
+      plugins: [selfPlugin()],
     });
     bundle = result.outputFiles[0]!.text;
   } catch (error) {
@@ -88,7 +102,7 @@ async function loadModule(path: string): Promise<unknown> {
   }
   let module: { default?: unknown };
   try {
-    module = (await import(`data:text/javascript;base64,${Buffer.from(bundle).toString('base64')}`)) as { default?: unknown };
+    module = (await importModule(`data:text/javascript;base64,${Buffer.from(bundle).toString('base64')}`)) as { default?: unknown };
   } catch (error) {
     throw new SpecLoadError(`${path}: the module failed while loading: ${(error as Error).message}`);
   }
