@@ -54,6 +54,14 @@ const bundlePlugin = {
     build.onLoad({ filter: /[\\/]src[\\/]import-module\.ts$/ }, () => ({ contents: 'export const importModule = (specifier) => __unsharedHost.importModule(specifier);', loader: 'js' }));
     // Precompiled templates need only the runtime (a tenth of Handlebars, no parser).
     build.onResolve({ filter: /^handlebars$/ }, (args) => build.resolve('handlebars/runtime', { kind: args.kind, resolveDir: args.resolveDir }));
+    // commander loads node:child_process (and with it Node's sockets) for its executable
+    // subcommands, which unshared has none of: its one call, spawn, loads the module if ever made.
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'unshared-lazy' } : undefined);
+    build.onLoad({ filter: /^child_process$/, namespace: 'unshared-lazy' }, () => ({
+      contents: "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+      loader: 'js',
+    }));
   },
 };
 

@@ -4,13 +4,13 @@
  * with esbuild, with `unshared` resolved to this very package, so a spec file works from any
  * folder without a project around it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { importModule } from '../import-module.js';
 import * as library from '../index.js';
-import { yaml } from '../yaml.js';
+import { yaml } from '../lazy.js';
 
 /** A spec file that could not be read or parsed (as opposed to one that is invalid). */
 export class SpecLoadError extends Error {
@@ -23,9 +23,11 @@ export class SpecLoadError extends Error {
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 export const SPEC_EXTENSIONS = ['.json', '.yaml', '.yml', ...MODULE_EXTENSIONS];
 
+// Synchronous reads: a spec is one small file, and node:fs/promises would be one more module
+// for the command line to load at every start.
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new SpecLoadError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(error)})`);
