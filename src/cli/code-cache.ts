@@ -1,13 +1,14 @@
 /**
- * The bundled command line and its V8 code cache.
+ * The bundled command line and its V8 code caches.
  *
- * dist/bundle.js (made by scripts/bundle.mjs) is the library and the command line in one
- * classic script whose value is a function of (module, require, host). A script, not an ES
- * module, because Node 20 keeps no compiled code for modules (Node 22's
+ * dist/bundle/ (made by scripts/bundle.mjs) holds unshared.js, the library and the command line
+ * in one classic script whose value is a function of (module, require, host), and yaml.js, the
+ * YAML library likewise, which unshared.js asks the host for when a run first needs it. Scripts,
+ * not ES modules, because Node 20 keeps no compiled code for modules (Node 22's
  * module.enableCompileCache is not there) but V8 takes a code cache for a vm.Script: the
- * bytecode of the functions that ran when it was made, so that a start neither parses the
- * bundle nor compiles what a build runs. dist/bundle.cache holds it, written by `make build`
- * after a warm-up run of the bundle:
+ * bytecode of the functions that ran when it was made, so that a start neither parses a bundle
+ * nor compiles what a build runs. NAME.cache beside NAME.js holds it, written by `make build`
+ * after a warm-up run of the command:
  *
  *     unshared-code-cache 1 BUNDLE-ID CRC32\n  then V8's data
  *
@@ -28,33 +29,37 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
 
-export const BUNDLE_FILE = 'bundle.js';
-export const CACHE_FILE = 'bundle.cache';
+export const BUNDLE_DIR = 'bundle';
+/** The bundle of the library and the command line; it loads the others it needs. */
+export const MAIN_BUNDLE = 'unshared';
 
 const BUNDLE_ID_PREFIX = '// unshared bundle ';
 const CACHE_MAGIC = 'unshared-code-cache';
 const CACHE_FORMAT = '1';
 
-/** What the bundle is given: import.meta.url of its sources, and an import() that works. */
+/**
+ * What a bundle is given: the import.meta.url of its sources, an import() that works, and the
+ * other bundles of its folder, loaded once each.
+ */
 export interface BundleHost {
   url: string;
   importModule(specifier: string): Promise<unknown>;
+  requireBundle(name: string): unknown;
 }
 
 type BundleFactory = (module: { exports: unknown }, require: NodeJS.Require, host: BundleHost) => void;
 
 /**
- * What became of the code cache: used; missing (or unreadable); stale (made for another bundle);
+ * What became of a code cache: used; missing (or unreadable); stale (made for another bundle);
  * corrupt (its data is not what its header says); rejected (by V8: another version of Node, or
  * other V8 flags); unsupported (a Node 20 before 20.15, without zlib.crc32 to check it with).
  */
 export type CacheState = 'used' | 'missing' | 'stale' | 'corrupt' | 'rejected' | 'unsupported';
 
-export interface LoadedBundle<Library> {
-  library: Library;
+export interface LoadedBundle {
+  name: string;
+  library: unknown;
   cache: CacheState;
-  /** The folder of the bundle and its cache. */
-  dir: string;
   /** The bundle's id, from its first line. */
   id: string;
   script: Script;
@@ -93,47 +98,65 @@ function readCache(file: string, id: string): { data?: Buffer; state: CacheState
   return { data, state: 'used' };
 }
 
-/** Compiles and runs dist/bundle.js (from `dir`), with its code cache when that is sound. */
-export function loadBundle<Library>(dir: string, importModule: BundleHost['importModule']): LoadedBundle<Library> {
-  const file = join(dir, BUNDLE_FILE);
-  const source = readFileSync(file, 'utf8');
-  const id = bundleIdOf(source, file);
-  const { data, state } = readCache(join(dir, CACHE_FILE), id);
-  const script = new Script(source, { filename: file, cachedData: data });
-  const cache: CacheState = data === undefined ? state : script.cachedDataRejected === true ? 'rejected' : 'used';
-  const module = { exports: {} as unknown };
-  (script.runInThisContext() as BundleFactory)(module, createRequire(file), { url: pathToFileURL(file).href, importModule });
-  return { library: module.exports as Library, cache, dir, id, script };
-}
+/** The bundles of one folder (dist/bundle/), as one run loads them. */
+export class Bundles {
+  readonly loaded = new Map<string, LoadedBundle>();
 
-/**
- * Writes the code cache of a loaded bundle: the bytecode of what it has run so far. Replaced
- * atomically, so that a start never reads half a cache. Throws if it cannot be written.
- */
-export function saveCodeCache(bundle: LoadedBundle<unknown>): void {
-  const data = bundle.script.createCachedData();
-  const header = Buffer.from(`${CACHE_MAGIC} ${CACHE_FORMAT} ${bundle.id} ${crc32Hex(data)}\n`, 'latin1');
-  const file = join(bundle.dir, CACHE_FILE);
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o644 });
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+  constructor(
+    readonly dir: string,
+    private readonly importModule: BundleHost['importModule'],
+  ) {}
+
+  /** Compiles and runs NAME.js (once), with its code cache when that is sound. */
+  load(name: string): LoadedBundle {
+    const known = this.loaded.get(name);
+    if (known) return known;
+    const file = join(this.dir, `${name}.js`);
+    const source = readFileSync(file, 'utf8');
+    const id = bundleIdOf(source, file);
+    const { data, state } = readCache(join(this.dir, `${name}.cache`), id);
+    const script = new Script(source, { filename: file, cachedData: data });
+    const cache: CacheState = data === undefined ? state : script.cachedDataRejected === true ? 'rejected' : 'used';
+    const module = { exports: {} as unknown };
+    const host: BundleHost = { url: pathToFileURL(file).href, importModule: this.importModule, requireBundle: (other) => this.load(other).library };
+    (script.runInThisContext() as BundleFactory)(module, createRequire(file), host);
+    const bundle = { name, library: module.exports, cache, id, script };
+    this.loaded.set(name, bundle);
+    return bundle;
   }
-}
 
-/**
- * After a start without a usable cache: writes one for the next start, if the folder may be
- * written to; a read-only install just keeps compiling the bundle. Never fails the command.
- */
-export function refreshCodeCache(bundle: LoadedBundle<unknown>): void {
-  if (bundle.cache === 'used' || typeof zlib.crc32 !== 'function') return;
-  try {
-    accessSync(bundle.dir, constants.W_OK);
-    saveCodeCache(bundle);
-  } catch {
-    // not ours to write (a package installed by root, a read-only file system): no cache
+  /**
+   * Writes the code cache of a loaded bundle: the bytecode of what it has run so far. Replaced
+   * atomically, so that a start never reads half a cache. Throws if it cannot be written.
+   */
+  save(bundle: LoadedBundle): void {
+    const data = bundle.script.createCachedData();
+    const header = Buffer.from(`${CACHE_MAGIC} ${CACHE_FORMAT} ${bundle.id} ${crc32Hex(data)}\n`, 'latin1');
+    const file = join(this.dir, `${bundle.name}.cache`);
+    const temporary = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o644 });
+      renameSync(temporary, file);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * After a run: writes a cache for each bundle loaded without a usable one, if the folder may be
+   * written to; a read-only install just keeps compiling them. Never fails the command.
+   */
+  refresh(): void {
+    if (typeof zlib.crc32 !== 'function') return;
+    for (const bundle of this.loaded.values()) {
+      if (bundle.cache === 'used') continue;
+      try {
+        accessSync(this.dir, constants.W_OK);
+        this.save(bundle);
+      } catch {
+        return; // not ours to write (a package installed by root, a read-only file system)
+      }
+    }
   }
 }
