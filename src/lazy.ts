@@ -5,7 +5,9 @@
  *   build need not load it;
  * - node:crypto: only a bridged container's names hash its name (it loads some twenty of Node's
  *   internal modules, 5 to 10 ms of a start);
- * - node:net: only IP addresses in a spec are checked with its isIP (it loads Node's sockets).
+ * - node:net: only IP addresses in a spec are checked with its isIP (it loads Node's sockets);
+ * - esbuild: only TypeScript and JavaScript specs need it. Required, not imported: import()
+ *   of a CommonJS package first scans its source for export names (~30 ms for esbuild's).
  */
 import { createRequire } from 'node:module';
 
@@ -21,3 +23,4 @@ function lazy<T>(load: () => unknown): () => T {
 export const yaml = lazy<typeof import('yaml')>(() => requireHere('yaml'));
 export const crypto = lazy<typeof import('node:crypto')>(() => requireHere('node:crypto'));
 export const net = lazy<typeof import('node:net')>(() => requireHere('node:net'));
+export const esbuild = lazy<typeof import('esbuild')>(() => requireHere('esbuild'));

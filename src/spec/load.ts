@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { importModule } from '../import-module.js';
 import * as library from '../index.js';
-import { yaml } from '../lazy.js';
+import { esbuild as loadEsbuild, yaml } from '../lazy.js';
 
 /** A spec file that could not be read or parsed (as opposed to one that is invalid). */
 export class SpecLoadError extends Error {
@@ -83,7 +83,7 @@ function selfPlugin(): Plugin {
 
 async function loadModule(path: string): Promise<unknown> {
   await readText(path); // a clear error for a missing file, before esbuild's
-  const esbuild = (await importModule('esbuild')) as typeof import('esbuild');
+  const esbuild = loadEsbuild();
   let bundle: string;
   try {
     const result = await esbuild.build({
