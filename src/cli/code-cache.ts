@@ -24,7 +24,7 @@
  */
 import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
@@ -101,11 +101,14 @@ function readCache(file: string, id: string): { data?: Buffer; state: CacheState
 /** The bundles of one folder (dist/bundle/), as one run loads them. */
 export class Bundles {
   readonly loaded = new Map<string, LoadedBundle>();
+  readonly dir: string;
 
   constructor(
-    readonly dir: string,
+    dir: string,
     private readonly importModule: BundleHost['importModule'],
-  ) {}
+  ) {
+    this.dir = resolve(dir);
+  }
 
   /** Compiles and runs NAME.js (once), with its code cache when that is sound. */
   load(name: string): LoadedBundle {
