@@ -8,7 +8,7 @@ SHELL := bash
 
 NODE_BIN := node_modules/.bin
 BATS := node_modules/bats/bin/bats
-UNSHARED := node dist/cli.mjs
+UNSHARED := node dist/cli.cjs
 # Debian packages the suite needs: what a generated script runs, plus the test tools.
 # (bash-builtins: the loadable mkdir, rm, ... that generated scripts use when present, as the
 # tests and the bench expect; strace: test/bats/builtins.bats counts the programs a run starts.)
@@ -39,13 +39,13 @@ deps: .cache/debian.stamp node_modules/.package-lock.json ## install Debian and 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-build: dist/.stamp dist/cli.mjs ## compile the TypeScript sources, and bundle the command line
+build: dist/.stamp dist/cli.cjs ## compile the TypeScript sources, and bundle the command line (with its code cache)
 
 dist/.stamp: node_modules/.package-lock.json $(SOURCES)
 	$(NODE_BIN)/tsc -p tsconfig.json
 	@touch $@
 
-dist/cli.mjs: dist/.stamp scripts/bundle.mjs package.json $(TEMPLATES)
+dist/cli.cjs: dist/.stamp scripts/bundle.mjs package.json $(TEMPLATES)
 	node scripts/bundle.mjs
 
 generate: build ## rebuild generated/ (scripts from examples/*.ts) and schema/

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile speed: a cold `unshared build` process (the bundled command, dist/cli.mjs, as
+# Compile speed: a cold `unshared build` process (the bundled command, dist/cli.cjs, as
 # package.json's bin runs it) against `node -e 0` (the floor for any Node CLI), and 1,000 specs
 # compiled in one process through the library API.
 #
@@ -14,9 +14,9 @@ trap 'rm -f -- "$raw"' EXIT
 # -N: no shell between hyperfine and node, so the shell's start is not counted.
 hyperfine -N --warmup 3 --runs "$runs" --style none --export-json "$raw" \
   -n 'node -e 0' 'node -e 0' \
-  -n 'unshared build (json)' 'node dist/cli.mjs build examples/build-container.json' \
-  -n 'unshared build (yaml)' 'node dist/cli.mjs build examples/build-container.yaml' \
-  -n 'unshared build (ts)' 'node dist/cli.mjs build examples/build-container.ts'
+  -n 'unshared build (json)' 'node dist/cli.cjs build examples/build-container.json' \
+  -n 'unshared build (yaml)' 'node dist/cli.cjs build examples/build-container.yaml' \
+  -n 'unshared build (ts)' 'node dist/cli.cjs build examples/build-container.ts'
 many=$(node bench/compile-many.mjs)
 
 jq --argjson many "$many" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '

@@ -3,7 +3,6 @@
  * (an invalid spec, an unreadable file, an unknown option). Nothing is written on bad input.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { TARGETS, planContainer, type Target } from '../compile.js';
 import { loadSpecFile, SpecLoadError, SPEC_EXTENSIONS } from '../spec/load.js';
@@ -96,7 +95,7 @@ export function buildProgram(): Command {
     .action(async (config: string, options: { name?: string; format: ImportFormat; output?: string }) => {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(await readFile(config, 'utf8'));
+        parsed = JSON.parse(readFileSync(config, 'utf8'));
       } catch (error) {
         throw new InputError(`unshared: ${config}: cannot read an OCI config: ${(error as Error).message}`);
       }

@@ -1,8 +1,9 @@
 /**
  * Writing results: stdout, or a file replaced atomically (a temporary file in the same folder,
- * then rename), so that a failed build never leaves half a script behind.
+ * then rename), so that a failed build never leaves half a script behind. Synchronous calls:
+ * one small file, and no node:fs/promises to load at every start of the command line.
  */
-import { chmod, rename, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** The result could not be written (a missing folder, no permission): exit status 1. */
@@ -15,11 +16,11 @@ export async function writeOutput(text: string, file: string | undefined, option
   }
   const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
-    await writeFile(temporary, text, { mode: options.executable ? 0o755 : 0o644 });
-    await chmod(temporary, options.executable ? 0o755 : 0o644); // the umask may have narrowed it
-    await rename(temporary, file);
+    writeFileSync(temporary, text, { mode: options.executable ? 0o755 : 0o644 });
+    chmodSync(temporary, options.executable ? 0o755 : 0o644); // the umask may have narrowed it
+    renameSync(temporary, file);
   } catch (error) {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
     throw new OutputError(`cannot write ${file}: ${(error as Error).message}`);
   }
 }

@@ -2,7 +2,7 @@
  * Writing an imported spec as a file people keep: TypeScript (defineContainer, the default),
  * JSON or YAML, each with a header saying where it came from and what is left to do.
  */
-import { yaml } from '../yaml.js';
+import { yaml } from '../lazy.js';
 import type { ContainerSpecInput } from '../spec/schema.js';
 import { commentText } from '../render/quote.js';
 

@@ -4,7 +4,7 @@
  * from, and the files bind-mounted over /etc/hosts and /etc/resolv.conf. Plain data: the
  * script only places these values.
  */
-import { createHash } from 'node:crypto';
+import { crypto } from '../lazy.js';
 import type { ContainerSpec } from '../spec/schema.js';
 import {
   DEFAULT_BRIDGE, DEFAULT_SUBNET, INTERFACE_NAME_PATTERN, formatIpv4, networkMode, parseIpv4, parseSubnet, type NetworkMode,
@@ -66,7 +66,7 @@ export interface NetworkModel {
 
 /** 8 hex digits naming a container's interfaces and chains: names fit the kernel's 15 bytes. */
 export function shortHash(name: string): string {
-  return createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return crypto().createHash('sha256').update(name).digest('hex').slice(0, 8);
 }
 
 export function resolveNetwork(spec: ContainerSpec, hostname: string | null): NetworkModel {

@@ -4,10 +4,13 @@
  * with esbuild, with `unshared` resolved to this very package, so a spec file works from any
  * folder without a project around it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { yaml } from '../yaml.js';
+import type { Plugin } from 'esbuild';
+import { importModule } from '../import-module.js';
+import * as library from '../index.js';
+import { esbuild as loadEsbuild, yaml } from '../lazy.js';
 
 /** A spec file that could not be read or parsed (as opposed to one that is invalid). */
 export class SpecLoadError extends Error {
@@ -20,9 +23,11 @@ export class SpecLoadError extends Error {
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 export const SPEC_EXTENSIONS = ['.json', '.yaml', '.yml', ...MODULE_EXTENSIONS];
 
+// Synchronous reads: a spec is one small file, and node:fs/promises would be one more module
+// for the command line to load at every start.
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new SpecLoadError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${code ?? String(error)})`);
@@ -48,19 +53,37 @@ async function loadYaml(path: string): Promise<unknown> {
   return doc.toJS();
 }
 
-/** Set by scripts/bundle.mjs: the bundled command line (dist/unshared.mjs) is the library too. */
+/** Set by scripts/bundle.mjs: the bundled command line (dist/bundle.js) is the library too. */
 declare const __UNSHARED_BUNDLED__: boolean | undefined;
 
-/** The library's own module, which a spec's `import 'unshared'` gets: already loaded. */
-function selfUrl(): string {
-  if (typeof __UNSHARED_BUNDLED__ === 'boolean') return import.meta.url;
-  return pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+/** Where the bundled command line leaves itself for a spec's `import 'unshared'` (below). */
+const SELF = Symbol.for('unshared.library');
+
+/**
+ * A spec's `import 'unshared'` gets the library already loaded. The library's own module file
+ * does, from dist/src; the bundled command line is a script, not a module that `import` could
+ * name, so there the spec gets a module of the same exports, read from the loaded library.
+ */
+function selfPlugin(): Plugin {
+  if (typeof __UNSHARED_BUNDLED__ !== 'boolean') {
+    const self = pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
+    return { name: 'unshared-self', setup: (build) => void build.onResolve({ filter: /^unshared$/ }, () => ({ path: self, external: true })) };
+  }
+  (globalThis as Record<symbol, unknown>)[SELF] = library;
+  const names = Object.keys(library).join(', ');
+  const contents = `const self = globalThis[Symbol.for(${JSON.stringify(SELF.description)})];\nexport const { ${names} } = self;\n`;
+  return {
+    name: 'unshared-self',
+    setup(build) {
+      build.onResolve({ filter: /^unshared$/ }, () => ({ path: 'unshared', namespace: 'unshared-self' }));
+      build.onLoad({ filter: /.*/, namespace: 'unshared-self' }, () => ({ contents, loader: 'js' }));
+    },
+  };
 }
 
 async function loadModule(path: string): Promise<unknown> {
   await readText(path); // a clear error for a missing file, before esbuild's
-  const esbuild = await import('esbuild');
-  const self = selfUrl();
+  const esbuild = loadEsbuild();
   let bundle: string;
   try {
     const result = await esbuild.build({
@@ -71,14 +94,7 @@ async function loadModule(path: string): Promise<unknown> {
       platform: 'node',
       target: 'node20',
       logLevel: 'silent',
-      plugins: [
-        {
-          name: 'unshared-self',
-          setup(build) {
-            build.onResolve({ filter: /^unshared$/ }, () => ({ path: self, external: true }));
-          },
-        },
-      ],
+      plugins: [selfPlugin()],
     });
     bundle = result.outputFiles[0]!.text;
   } catch (error) {
@@ -88,7 +104,7 @@ async function loadModule(path: string): Promise<unknown> {
   }
   let module: { default?: unknown };
   try {
-    module = (await import(`data:text/javascript;base64,${Buffer.from(bundle).toString('base64')}`)) as { default?: unknown };
+    module = (await importModule(`data:text/javascript;base64,${Buffer.from(bundle).toString('base64')}`)) as { default?: unknown };
   } catch (error) {
     throw new SpecLoadError(`${path}: the module failed while loading: ${(error as Error).message}`);
   }

@@ -3,8 +3,8 @@
  * are parsed here, once; the model and the script only ever see validated dotted quads and
  * interface names that are safe shell words.
  */
-import { isIP } from 'node:net';
-import { z } from 'zod';
+import { net } from '../lazy.js';
+import * as z from 'zod';
 
 export const NETWORK_MODES = ['none', 'host', 'bridge'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
@@ -52,7 +52,7 @@ export function parseSubnet(text: string): Subnet | string {
 const ipv4 = z.string({ error: 'expected an IPv4 address as a string' }).refine((s) => parseIpv4(s) !== undefined, {
   error: "expected an IPv4 address such as '10.88.0.10'",
 });
-const anyIp = z.string({ error: 'expected an IP address as a string' }).refine((s) => isIP(s) !== 0, {
+const anyIp = z.string({ error: 'expected an IP address as a string' }).refine((s) => net().isIP(s) !== 0, {
   error: "expected an IPv4 or IPv6 address such as '1.1.1.1' or '2606:4700::1111'",
 });
 const portNumber = z.int({ error: 'expected a port as a whole number from 1 to 65535' }).min(1, { error: 'ports are 1-65535' }).max(65535, { error: 'ports are 1-65535' });

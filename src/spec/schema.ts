@@ -4,7 +4,7 @@
  * run before anything is rendered. Values are validated here, never escaped later: a name that
  * could not be a cgroup directory or a hostname is refused with the field's path.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIZE_PATTERN, parseSize } from './units.js';
 import { capabilitiesSchema, groupsSchema, rlimitsSchema, sysctlNamespace, sysctlsSchema, timeOffsetsSchema, userSchema } from './security.js';
 import { checkNetwork, networkMode, networkSchema } from './network.js';

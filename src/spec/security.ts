@@ -3,7 +3,7 @@
  * command runs as, rlimits, namespaced sysctls and time namespace offsets. Names are validated
  * against closed lists here, so that only known tokens reach the script.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIZE_PATTERN, parseSize } from './units.js';
 
 /** Every Linux capability, in the kernel's order: the index is the capability's number. */

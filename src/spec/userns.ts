@@ -4,7 +4,7 @@
  * the kernel's checks see that id, and the container's capabilities count only inside the
  * namespaces its user namespace owns.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The first range useradd(8) gives out in /etc/subuid and /etc/subgid (SUB_UID_MIN, SUB_UID_COUNT). */
 export const DEFAULT_USERNS_HOST_ID = 100000;

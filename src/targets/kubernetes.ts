@@ -21,7 +21,7 @@
  * - cgroupParent, maskedPaths, readonlyPaths: the kubelet and the runtime decide (their
  *   defaults mask and freeze the same /proc paths).
  */
-import { yaml } from '../yaml.js';
+import { yaml } from '../lazy.js';
 import type { ContainerModel } from '../model/model.js';
 import { DEFAULT_BRIDGE, DEFAULT_SUBNET } from '../spec/network.js';
 import { TargetError } from './target.js';
