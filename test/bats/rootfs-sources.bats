@@ -19,8 +19,9 @@ setup_file() {
   tar -C "$ROOTFS_TEMPLATE" -czf "$SERVE_DIR/busybox.tar.gz" .
   BUSYBOX_SHA256=$(sha256sum <"$SERVE_DIR/busybox.tar.gz")
   export BUSYBOX_SHA256=${BUSYBOX_SHA256%% *}
-  node "$BATS_TEST_DIRNAME/http-server.cjs" "$SERVE_DIR" "$BATS_FILE_TMPDIR/port" 3>&- &
-  export SERVER_PID=$!
+  # On this machine's loopback, in the VM lane too (start_local_node): the scripts download from it.
+  start_local_node "$BATS_TEST_DIRNAME/http-server.cjs" "$SERVE_DIR" "$BATS_FILE_TMPDIR/port"
+  export SERVER_PID=$LOCAL_NODE_PID
   wait_until 10 test -s "$BATS_FILE_TMPDIR/port" || fail "the HTTP server did not start"
   SERVER=http://127.0.0.1:$(<"$BATS_FILE_TMPDIR/port")
   export SERVER
