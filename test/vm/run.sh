@@ -340,8 +340,10 @@ t_vm=$((SECONDS - t_boot))
 
 problem=''
 if [[ -z $status ]]; then
-  if ((qemu_status == 124 || qemu_status == 137)); then
+  if ((qemu_status == 124 || (qemu_status == 137 && t_vm >= timeout_s))); then
     problem="the VM did not finish within ${timeout_s} s (VM_TIMEOUT)"
+  elif ((qemu_status > 128)); then
+    problem="qemu was killed by signal $((qemu_status - 128)) after ${t_vm} s, before the suite reported its status"
   else
     problem="the VM ended (qemu status $qemu_status) before the suite reported its status"
   fi
