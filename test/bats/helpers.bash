@@ -208,7 +208,9 @@ start_ct() {
 # wait_ct [SECONDS]: waits for the background script; sets CT_STATUS, CT_STDOUT, CT_STDERR.
 wait_ct() {
   local seconds=${1:-30}
-  wait_until "$seconds" proc_gone "$CT_PID" || fail "the script (pid $CT_PID) still runs after $(secs "$seconds")s"
+  wait_until "$seconds" proc_gone "$CT_PID" ||
+    fail "$(printf 'the script (pid %s) still runs after %ss; processes:\n%s\nstderr:\n%s' \
+      "$CT_PID" "$(secs "$seconds")" "$(proc_tree "$CT_PID")" "$(cat "$CT_DIR/stderr")")"
   CT_STATUS=0
   wait "$CT_PID" || CT_STATUS=$?
   CT_PID=

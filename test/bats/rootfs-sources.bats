@@ -51,6 +51,9 @@ spec_url() { update_spec 's.rootfs = { url: args[0], sha256: args[1] }' "$1" "$2
 
 # --- Downloads -------------------------------------------------------------------------------------
 
+# In the cgroup v2 lane's CI subset: the server runs in the guest (start_local_node), the layer
+# cache and the overlay root of an image source on v2.
+# bats test_tags=ci:vm
 @test "url: a tarball from 127.0.0.1 is downloaded, checked, cached, and the container runs in it" {
   spec_url "$SERVER/busybox.tar.gz" "$BUSYBOX_SHA256"
   spec_sh 'cat /etc/passwd; echo written >/new-file'
