@@ -79,11 +79,14 @@ test-bats: build ## behaviour tests: generated scripts run real containers (root
 	exit $$status
 
 test-vm: deps build rootfs ## the behaviour suite in a QEMU VM on pure cgroup v2 (slow under TCG; see test/vm/README.md)
+	$(BATS) test/vm/node-proxy.bats
 	test/vm/run.sh $(VM_TESTS)
 
 # The tests tagged ci:vm (limits, namespaces, pivot_root, overlay, bridge networking): a few
-# minutes under TCG, so that every `make test` also runs on cgroup v2.
+# minutes under TCG, so that every `make test` also runs on cgroup v2. Both VM targets first
+# check the lane's node proxy on the host (test/vm/node-proxy.bats, seconds).
 test-vm-ci: deps build rootfs ## the cgroup v2 VM lane's CI subset (tests tagged ci:vm)
+	$(BATS) test/vm/node-proxy.bats
 	VM_TIMEOUT=$${VM_TIMEOUT:-1200} test/vm/run.sh --filter-tags ci:vm test/vm/smoke.bats test/bats
 
 bench: deps build ## benchmarks: container start against unshare/bwrap/runc, compile speed, 50 containers (bench/results/)

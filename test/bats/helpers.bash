@@ -87,6 +87,16 @@ proc_gone() {
 # now_ms: wall-clock milliseconds.
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
+# start_local_node ARG...: starts `node ARG...` in the background on this machine, for a process
+# the tests reach on its loopback (a test server); LOCAL_NODE_PID is node's own pid. In the
+# cgroup v2 VM lane `node` forwards each call to the host's node (test/vm/node-shim.sh), whose
+# 127.0.0.1 is not the guest's; UNSHARED_VM_NODE=guest makes the shim exec the guest's own copy
+# of node instead. Elsewhere the variable means nothing.
+start_local_node() {
+  UNSHARED_VM_NODE=guest node "$@" </dev/null 3>&- &
+  LOCAL_NODE_PID=$!
+}
+
 # --- The rootfs and the spec -------------------------------------------------------------------
 
 # From setup_file: the busybox rootfs, built once per bats run (under a lock, for --jobs);
@@ -198,7 +208,9 @@ start_ct() {
 # wait_ct [SECONDS]: waits for the background script; sets CT_STATUS, CT_STDOUT, CT_STDERR.
 wait_ct() {
   local seconds=${1:-30}
-  wait_until "$seconds" proc_gone "$CT_PID" || fail "the script (pid $CT_PID) still runs after $(secs "$seconds")s"
+  wait_until "$seconds" proc_gone "$CT_PID" ||
+    fail "$(printf 'the script (pid %s) still runs after %ss; processes:\n%s\nstderr:\n%s' \
+      "$CT_PID" "$(secs "$seconds")" "$(proc_tree "$CT_PID")" "$(cat "$CT_DIR/stderr")")"
   CT_STATUS=0
   wait "$CT_PID" || CT_STATUS=$?
   CT_PID=

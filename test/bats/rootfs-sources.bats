@@ -19,8 +19,9 @@ setup_file() {
   tar -C "$ROOTFS_TEMPLATE" -czf "$SERVE_DIR/busybox.tar.gz" .
   BUSYBOX_SHA256=$(sha256sum <"$SERVE_DIR/busybox.tar.gz")
   export BUSYBOX_SHA256=${BUSYBOX_SHA256%% *}
-  node "$BATS_TEST_DIRNAME/http-server.cjs" "$SERVE_DIR" "$BATS_FILE_TMPDIR/port" 3>&- &
-  export SERVER_PID=$!
+  # On this machine's loopback, in the VM lane too (start_local_node): the scripts download from it.
+  start_local_node "$BATS_TEST_DIRNAME/http-server.cjs" "$SERVE_DIR" "$BATS_FILE_TMPDIR/port"
+  export SERVER_PID=$LOCAL_NODE_PID
   wait_until 10 test -s "$BATS_FILE_TMPDIR/port" || fail "the HTTP server did not start"
   SERVER=http://127.0.0.1:$(<"$BATS_FILE_TMPDIR/port")
   export SERVER
@@ -50,6 +51,9 @@ spec_url() { update_spec 's.rootfs = { url: args[0], sha256: args[1] }' "$1" "$2
 
 # --- Downloads -------------------------------------------------------------------------------------
 
+# In the cgroup v2 lane's CI subset: the server runs in the guest (start_local_node), the layer
+# cache and the overlay root of an image source on v2.
+# bats test_tags=ci:vm
 @test "url: a tarball from 127.0.0.1 is downloaded, checked, cached, and the container runs in it" {
   spec_url "$SERVER/busybox.tar.gz" "$BUSYBOX_SHA256"
   spec_sh 'cat /etc/passwd; echo written >/new-file'

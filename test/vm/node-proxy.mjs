@@ -8,6 +8,11 @@
 // point into SNAPSHOT, the project as run.sh packed it into the VM (so that node runs the same
 // dist/ and templates/ as the guest has, whatever happens to the working tree meanwhile).
 //
+// Every forwarded node runs in a session (and process group) of its own, and is killed with
+// its whole group when the guest's connection closes (the VM ended or was killed), when the
+// proxy is stopped (TERM, INT, HUP) and when it exits: a forwarded call that never ends, such
+// as a server, must not outlive the lane on the host. run.sh checks for any that did.
+//
 // Usage: node test/vm/node-proxy.mjs SOCKET PROJECT_DIR SCRATCH_DIR SNAPSHOT_OF_PROJECT_DIR
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,6 +27,27 @@ if (!socketPath || !project || !scratch || !snapshot) {
 }
 const CALL_TIMEOUT_MS = 300_000;
 let count = 0;
+/** The process groups of the forwarded calls still running (each child leads its own). */
+const running = new Set();
+
+/** SIGKILL to every forwarded call's process group: what it started goes with it. */
+function killForwarded() {
+  for (const pgid of running) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+
+/** Ends the proxy: the forwarded calls first, then this process, with STATUS. */
+function shutdown(status, why) {
+  if (running.size > 0) process.stderr.write(`node-proxy: ${why}: killing ${running.size} forwarded call(s): ${[...running].join(' ')}\n`);
+  killForwarded();
+  process.exit(status);
+}
 
 function tar(args, options = {}) {
   const result = spawnSync('tar', args, { ...options, maxBuffer: 1 << 30 });
@@ -50,20 +76,37 @@ const digest = (file) => createHash('sha256').update(readFileSync(file)).digest(
 
 function runNode(argv, cwd, env, stdin) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // detached: setsid(), so the child leads a process group that can be killed as a whole.
+    const child = spawn(process.execPath, argv, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) running.add(child.pid);
+    const group = child.pid;
     const stdout = [];
     const stderr = [];
     child.stdout.on('data', (d) => stdout.push(d));
     child.stderr.on('data', (d) => stderr.push(d));
     child.stdin.on('error', () => {});
     child.stdin.end(stdin);
-    const timer = setTimeout(() => child.kill('SIGKILL'), CALL_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, CALL_TIMEOUT_MS);
     child.on('error', (error) => {
       clearTimeout(timer);
+      running.delete(group);
       resolve({ status: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(`node (vm proxy): ${error.message}\n`) });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // The child is gone; what it left in its group (a background process) goes too.
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // the group is empty
+      }
+      running.delete(group);
       const status = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
       resolve({ status, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
     });
@@ -133,7 +176,12 @@ function connect(attempt = 0) {
   const socket = net.createConnection(socketPath);
   let buffer = Buffer.alloc(0);
   let busy = Promise.resolve();
-  socket.on('connect', () => process.stderr.write(`node-proxy: serving ${socketPath}\n`));
+  socket.on('connect', () => {
+    process.stderr.write(`node-proxy: serving ${socketPath}\n`);
+    // Only a connection that was made can close: a failed attempt ('error', then 'close') is
+    // retried above while qemu has not made the socket yet.
+    socket.on('close', () => shutdown(0, 'the guest closed the connection'));
+  });
   socket.on('error', (error) => {
     if (attempt < 100 && (error.code === 'ENOENT' || error.code === 'ECONNREFUSED')) {
       setTimeout(() => connect(attempt + 1), 100);
@@ -142,7 +190,6 @@ function connect(attempt = 0) {
       process.exit(1);
     }
   });
-  socket.on('close', () => process.exit(0));
   socket.on('data', (data) => {
     buffer = Buffer.concat([buffer, data]);
     while (buffer.length >= 16) {
@@ -172,4 +219,9 @@ try {
   process.stderr.write(`node-proxy: ${error.message}\n`);
   process.exit(2);
 }
+for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]]) {
+  process.on(signal, () => shutdown(128 + number, `${signal}`));
+}
+// Any other way out (an uncaught error, process.exit elsewhere): process.kill is synchronous.
+process.on('exit', killForwarded);
 connect();

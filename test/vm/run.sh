@@ -94,19 +94,47 @@ stop() {
   done
   kill -KILL "$1" 2>/dev/null || true
 }
+# forwarded_leftovers: the pids of host processes that name the node proxy's directory in their
+# arguments or run in it (every forwarded node call does both: its cwd is in the snapshot or its
+# scratch copy).
+# shellcheck disable=SC2317 # called by the EXIT trap
+forwarded_leftovers() {
+  {
+    pgrep -f -- "$host_dir" || true
+    find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$host_dir" -o -lname "$host_dir/*" \) 2>/dev/null | cut -d/ -f3
+  } | sort -un
+}
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-  local status=$? q
+  local status=$? q left
   trap - EXIT INT TERM HUP
   stop "$qemu_pid"
   # timeout(1) runs qemu; should timeout itself be gone, qemu's pid file still names it.
   if [[ -s $run/qemu.pid ]]; then
     q=$(<"$run/qemu.pid")
-    if [[ $(cat "/proc/$q/comm" 2>/dev/null) == qemu-system-* ]]; then kill -KILL "$q" 2>/dev/null || true; fi
+    if [[ $(cat "/proc/$q/comm" 2>/dev/null) == qemu-system-* ]]; then
+      kill -KILL "$q" 2>/dev/null || true
+      # Gone before the check below (its arguments name the proxy's socket).
+      for _ in {1..50}; do
+        [[ $(cat "/proc/$q/comm" 2>/dev/null) == qemu-system-* ]] || break
+        sleep 0.1
+      done
+    fi
   fi
   stop "$proxy_pid"
   stop "$console_pid"
   wait 2>/dev/null || true
+  # The proxy kills the node calls it forwarded when it ends; whatever still runs in, or names,
+  # its directory on the host (the proxy was killed, or has a bug) is killed here and fails
+  # the lane, as a leftover cgroup in the guest does.
+  if [[ -n $proxy_pid ]]; then
+    mapfile -t left < <(forwarded_leftovers)
+    if ((${#left[@]})); then
+      say "error: node calls forwarded to the host were still running after the lane: $(ps -o pid=,args= -p "${left[*]}" 2>/dev/null | tr -s ' \n' ' ')"
+      kill -KILL "${left[@]}" 2>/dev/null || true
+      ((status != 0)) || status=1
+    fi
+  fi
   rm -rf -- "$cache/last-run"
   mkdir -p "$cache/last-run"
   mv -- "$run"/*.log "$cache/last-run/" 2>/dev/null || true
@@ -312,8 +340,10 @@ t_vm=$((SECONDS - t_boot))
 
 problem=''
 if [[ -z $status ]]; then
-  if ((qemu_status == 124 || qemu_status == 137)); then
+  if ((qemu_status == 124 || (qemu_status == 137 && t_vm >= timeout_s))); then
     problem="the VM did not finish within ${timeout_s} s (VM_TIMEOUT)"
+  elif ((qemu_status > 128)); then
+    problem="qemu was killed by signal $((qemu_status - 128)) after ${t_vm} s, before the suite reported its status"
   else
     problem="the VM ended (qemu status $qemu_status) before the suite reported its status"
   fi
