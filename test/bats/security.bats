@@ -273,6 +273,20 @@ status_ids() { awk -v k="$2:" '$1 == k { print $2, $3, $4, $5 }' "/proc/$1/statu
   assert_clean
 }
 
+@test "userns: network.dns and network.hosts reach a rootfs without /etc/resolv.conf; the rootfs stays unchanged" {
+  others_may_enter
+  rm -f -- "$ROOTFS/etc/resolv.conf"
+  update_spec 's.namespaces.push("user", "net"); s.network = { dns: ["192.0.2.53"], hosts: { db: "192.0.2.10" } }'
+  spec_command /bin/cat /etc/resolv.conf /etc/hosts
+  build_ct
+  run_ct
+  assert_line 'nameserver 192.0.2.53'
+  assert_line '192.0.2.10 db'
+  # The mount point was made in the container's writable layer, not in the rootfs.
+  [[ ! -e $ROOTFS/etc/resolv.conf ]] || fail "the run made /etc/resolv.conf in the rootfs"
+  assert_clean
+}
+
 @test "userns: a container's root that cannot reach the rootfs is refused before it starts" {
   # A test directory of mode 0700 (as bats makes some): host uid 100000 cannot reach into it.
   chmod 0700 -- "$CT_DIR"
