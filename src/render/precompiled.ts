@@ -1,5 +1,5 @@
 /**
- * Templates compiled ahead of time, for the bundled command line (dist/unshared.mjs). The
+ * Templates compiled ahead of time, for the bundled command line (dist/bundle/unshared.js). The
  * TypeScript build leaves this empty: the library then compiles `templates/` when first used,
  * so an edited template takes effect without a build. scripts/bundle.mjs replaces this module
  * in the bundle with every target's templates precompiled by Handlebars (`precompile`), which

@@ -53,7 +53,7 @@ async function loadYaml(path: string): Promise<unknown> {
   return doc.toJS();
 }
 
-/** Set by scripts/bundle.mjs: the bundled command line (dist/bundle.js) is the library too. */
+/** Set by scripts/bundle.mjs: the bundled command line (dist/bundle/unshared.js) is the library too. */
 declare const __UNSHARED_BUNDLED__: boolean | undefined;
 
 /** Where the bundled command line leaves itself for a spec's `import 'unshared'` (below). */

@@ -221,6 +221,9 @@ const layersSource = z.strictObject({
 
 const rootfs = z.union([dirSource, tarSource, urlSource, ociSource, layersSource], { error: ROOTFS_MESSAGE });
 
+/** Made once: a zod schema is dozens of objects, too many to build at each validation. */
+const optionalNetwork = networkSchema.optional();
+
 /** The shape of a container spec as written by people (defaults not yet applied). */
 export const containerSpecSchema = z
   .strictObject({
@@ -356,7 +359,7 @@ export const containerSpecSchema = z
       targets.set(target, i);
     });
     // checkNetwork reads a network of the right shape only; a malformed one has its own issues.
-    const network = networkSchema.optional().safeParse(spec.network);
+    const network = optionalNetwork.safeParse(spec.network);
     if (network.success) checkNetwork(network.data, namespaces, ctx);
     checkUserns(spec, namespaces, network.success ? networkMode(network.data, namespaces) : undefined, ctx);
   }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) });

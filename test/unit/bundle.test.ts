@@ -9,7 +9,7 @@
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { join } from 'node:path';
@@ -74,6 +74,23 @@ describe('bundle', () => {
     assert.equal(result.status, 2);
     assert.equal(result.stderr.toString(), readFileSync(fixture.replace(/\.(json|ya?ml)$/, '.errors.txt'), 'utf8'));
     assert.equal(result.stdout.toString(), '');
+  });
+
+  test('every invalid fixture is refused with the problems of its .errors.txt, and nothing is written', () => {
+    const fixtures = specFixtures('invalid');
+    const result = run(process.execPath, [CLI, 'validate', ...fixtures.map((f) => repoRelative(f))], { cwd: REPO_ROOT });
+    assert.equal(result.status, 2);
+    const expected = fixtures.map((f) => readFileSync(f.replace(/\.(json|ya?ml)$/, '.errors.txt'), 'utf8').replace(/\n$/, ''));
+    assert.equal(result.stderr, `${expected.join('\n')}\n`);
+    assert.equal(result.stdout.toString(), '');
+    const out = mkdtempSync(join(DIST, 'refused-'));
+    try {
+      const build = run(process.execPath, [CLI, 'build', repoRelative(fixtures[0]!), '-o', join(out, 'x.sh')], { cwd: REPO_ROOT });
+      assert.equal(build.status, 2);
+      assert.deepEqual(readdirSync(out), []);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 
