@@ -94,6 +94,7 @@ now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 # of node instead. Elsewhere the variable means nothing.
 start_local_node() {
   UNSHARED_VM_NODE=guest node "$@" </dev/null 3>&- &
+  # shellcheck disable=SC2034 # read by the caller
   LOCAL_NODE_PID=$!
 }
 
