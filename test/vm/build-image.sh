@@ -21,7 +21,7 @@ cache=${VM_CACHE:-$root/.cache/vm}
 # The rest is what test/bats uses when present (the Makefile's DEBIAN_PACKAGES), and GNU
 # parallel for bats --jobs.
 GUEST_PACKAGES=(iproute2 procps kmod busybox-static xz-utils zstd bzip2 libstdc++6
-  nftables iptables curl runc systemd gcc libc6-dev attr jq parallel)
+  nftables iptables curl runc systemd gcc libc6-dev attr jq parallel bash-builtins strace)
 # Kernel modules copied in (with their dependencies); init.sh loads them. virtio_console is
 # the port that node-shim.sh talks to the host's node through.
 GUEST_MODULES=(overlay veth bridge brd loop virtio_pci virtio_console dummy tun)
