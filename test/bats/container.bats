@@ -19,9 +19,7 @@ teardown() { teardown_container; }
   host_uts=$(readlink /proc/self/ns/uts)
   update_spec 's.hostname = "bats-box.example"'
   spec_sh "uname -n; cat /proc/sys/kernel/hostname; $CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   # While the container runs: its own UTS namespace, and the host's name is untouched.
   local pid1
   pid1=$(ct_pid1)
@@ -67,9 +65,7 @@ teardown() { teardown_container; }
 # bats test_tags=ci:vm
 @test "pid: from the host, the container's init is PID 1 of a new pid namespace" {
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   run awk '$1 == "NSpid:" { $1 = ""; print substr($0, 2) }' "/proc/$pid1/status"
@@ -257,9 +253,7 @@ TRICKY_ARGS=(
 @test "mounts: none of the container's mounts appears in the host's mount table" {
   update_spec 's.mounts.push({ type: "tmpfs", target: "/scratch" }, { type: "sysfs", target: "/sys" })'
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   # The container's own table has its rootfs, /proc, /dev, /share, /scratch, /sys...
@@ -355,9 +349,7 @@ TRICKY_ARGS=(
   requires ip
   update_spec 's.namespaces.push("net")'
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   refute [ "$(readlink "/proc/$pid1/ns/net")" = "$(readlink /proc/self/ns/net)" ]

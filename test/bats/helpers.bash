@@ -240,6 +240,14 @@ wait_ready() {
   fi
 }
 
+# start_ready_ct: compiles $SPEC, starts the script in the background (start_ct) and waits
+# until its container is ready (wait_ready).
+start_ready_ct() {
+  build_ct
+  start_ct
+  wait_ready
+}
+
 # release_ct: lets a container running $CT_WAIT go on (it reads a line from the FIFO /share/go).
 release_ct() {
   timeout "$(secs 10)" bash -c 'echo go >"$1"' _ "$SHARE/go" || fail "the container did not read /share/go"

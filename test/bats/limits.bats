@@ -16,9 +16,7 @@ teardown() { teardown_container; }
 @test "limits: the cgroup files hold the spec's values while the container runs" {
   update_spec 's.limits = { memory: "64m", memoryHigh: "48m", cpus: 0.5, cpuWeight: 50, pids: 20 }'
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   check_memory_max 67108864
   check_memory_high 50331648
   check_cpu_quota 50000 100000
@@ -38,9 +36,7 @@ teardown() { teardown_container; }
   update_spec 's.limits = { memory: "64m" }'
   # dd's 200 MiB buffer cannot fit in 64 MiB: the OOM killer ends dd (137), the shell goes on.
   spec_sh "dd if=/dev/zero of=/dev/null bs=200M count=1 2>/dev/null; echo \"dd=\$?\" >/share/dd; $CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   # The cgroup's own counters, read from the host while the container still runs.
   wait_until 5 at_least 1 oom_kill_count || fail "oom_kill is '$(oom_kill_count)', expected at least 1"
   wait_until 5 at_least 1 memory_limit_hits || fail "the memory limit was never hit ('$(memory_limit_hits)')"
@@ -76,9 +72,7 @@ teardown() { teardown_container; }
   # builtins only, so that it needs no fork itself.
   spec_sh '( i=0; while [ $i -lt 50 ]; do sleep 30 & i=$((i + 1)); done ) 2>/share/fork.err
     echo "subshell=$?"; '"$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   wait_until 5 at_least 1 pids_max_events || fail "pids.events max is '$(pids_max_events)', expected at least 1"
   # The forks stopped at the limit: never more than 10 tasks (the subshell has gone since).
   check_cgroup_value pids pids.max 10
@@ -97,9 +91,7 @@ teardown() { teardown_container; }
   update_spec 's.limits = { cpus: 0.1 }'
   # About 80 ms of CPU at full speed: more than the 10 ms a 100 ms period allows.
   spec_sh 'i=0; while [ $i -lt 50000 ]; do i=$((i + 1)); done; '"$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   wait_until 5 at_least 1 cpu_throttled_periods || fail "cpu.stat nr_throttled is '$(cpu_throttled_periods)', expected at least 1"
   release_ct
   wait_ct
@@ -108,9 +100,7 @@ teardown() { teardown_container; }
 
 @test "limits: without limits the container still gets its own memory and pids cgroups" {
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   # memory and pids always: to measure the container and to find all of its processes.
@@ -131,9 +121,7 @@ teardown() { teardown_container; }
   # 2.25 CPUs = 225000 us per 100000 us period (v1 takes the quota only once the period is set).
   update_spec 's.limits = { cpus: 2.25 }'
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   check_cpu_quota 225000 100000
   release_ct
   wait_ct
@@ -145,9 +133,7 @@ teardown() { teardown_container; }
   requires cgroup_v2
   update_spec 's.limits = { memory: "64m", cpus: 0.5, pids: 20 }'
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local controllers
   controllers=$(<"/sys/fs/cgroup/$CG_PARENT/cgroup.subtree_control")
   assert_regex " $controllers " ' memory '

@@ -180,9 +180,7 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
 
 @test "exit status: a container whose PID 1 is killed with SIGKILL exits 137" {
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   kill -KILL "$(ct_pid1)"
   wait_ct
   assert_equal "$CT_STATUS" 137
@@ -193,9 +191,7 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
 
 @test "cli: the same container twice at once: the second exits 125, the first is unaffected" {
   spec_sh "echo first-output; $CT_WAIT; echo first-done"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   run_ct -- /bin/echo second-output
@@ -221,9 +217,7 @@ rootfs_state() { find "$ROOTFS" -printf '%P %y %m %u %s %T@ %l\n' | sort; }
   CLEANUP_CGROUP_PARENTS+=("$UNSHARED_CGROUP_PARENT")
   update_spec 's.limits = { pids: 20 }'
   spec_sh "cat /proc/self/cgroup; $CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1 root
   pid1=$(ct_pid1)
   root=$(cgroup_root pids)

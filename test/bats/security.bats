@@ -223,9 +223,7 @@ status_ids() { awk -v k="$2:" '$1 == k { print $2, $3, $4, $5 }' "/proc/$1/statu
   update_spec 's.namespaces.unshift("user", "net"); s.hostname = "inside"; s.limits = { pids: 20 }'
   spec_sh 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; hostname; grep CapEff /proc/self/status
     stat -c "%u:%g" /bin/busybox; (echo x >/bin/mark) 2>/dev/null; echo "write=$?"; '"$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   # The host's view of the container's PID 1: uid and gid 100000, in a user namespace of its own.
@@ -260,9 +258,7 @@ status_ids() { awk -v k="$2:" '$1 == k { print $2, $3, $4, $5 }' "/proc/$1/statu
   chown -R 200000:300000 -- "$SHARE"
   update_spec 's.namespaces.unshift("user"); s.userns = { uidMap: [{ containerId: 0, hostId: 200000, size: 2000 }], gidMap: [{ containerId: 0, hostId: 300000, size: 2000 }] }'
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   run "$SCRIPT" exec -- /bin/sh -c 'id -u; cat /proc/self/uid_map /proc/self/gid_map'
   assert_success
   assert_equal "$(echo $output)" '0 0 200000 2000 0 300000 2000'
@@ -421,9 +417,7 @@ as_user() {
   chown -R 100000:100000 -- "$SHARE"
   update_spec 's.namespaces.unshift("user"); s.limits = { memory: "64m" }'
   spec_sh "trap 'exit 7' TERM; $CT_WAIT & wait"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   [ -p "$UNSHARED_STATE_DIR/$CT_NAME/userns-sync" ]
   assert_equal "$(stat -c %a:%g "$UNSHARED_STATE_DIR/$CT_NAME")" 710:100000
   kill -TERM "$CT_PID"

@@ -44,9 +44,7 @@ only_layer_left() {
   before=$(tree_sum "$ROOTFS")
   spec_sh 'echo new >/etc/new-file; echo changed >>/etc/passwd; mkdir -p /srv/made; rm /etc/group
     '"$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   # The kernel's view: the container's / is an overlay, the rootfs its lower dir, the upper and
   # work dirs in the layer on the host.
   run root_line "$(ct_pid1)"
@@ -286,9 +284,7 @@ only_layer_left() {
 @test "storage: volatile puts the upper layer on a tmpfs of the container: charged to it, gone with it" {
   update_spec 's.volatile = true; s.limits = { memory: "256m" }'
   spec_sh 'dd if=/dev/zero of=/big bs=1M count=16 2>/dev/null; echo v >/volatile-file; '"$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1 shmem
   pid1=$(ct_pid1)
   run root_line "$pid1"
@@ -368,9 +364,7 @@ only_layer_left() {
 
 @test "storage: SIGTERM stops the container and removes all but its layer; a failed start keeps none" {
   spec_sh "$CT_WAIT"
-  build_ct
-  start_ct
-  wait_ready
+  start_ready_ct
   local pid1
   pid1=$(ct_pid1)
   hold_mnt_ns "$pid1"
