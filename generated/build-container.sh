@@ -81,6 +81,12 @@ act() {
   fi
 }
 
+# empty_file PATH: makes PATH an empty file by a redirection (no process); with --dry-run prints
+# that instead.
+empty_file() {
+  if ((DRY_RUN)); then printf '+ : > %s\n' "$(quote_word "$1")"; else : >"$1"; fi
+}
+
 quote_word() {
   if [[ $1 =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
     printf '%s' "$1"
@@ -325,15 +331,11 @@ root_mount() {
 # if the root lacks it: layer_prepare checked that it is no symlink), in one mount(8) run. The
 # fstab is written next to ROOT, in the state directory.
 root_dev_mount() {
-  local source target options
-  fstab_field "$3"
-  source=$REPLY
-  fstab_field "$1"
-  target=$REPLY
-  fstab_field "$4"
-  options=$REPLY
-  mount_all "$1.fstab" '' "$source $target $2 $options 0 0" \
-    "tmpfs $target/dev tmpfs $DEV_MOUNT_OPTIONS,X-mount.mkdir 0 0"
+  local root_line
+  fstab_line "$3" "$1" "$2" "$4"
+  root_line=$REPLY
+  fstab_line tmpfs "$1/dev" tmpfs "$DEV_MOUNT_OPTIONS,X-mount.mkdir"
+  mount_all "$1.fstab" '' "$root_line" "$REPLY"
 }
 
 # The writable layer, for undo_trees to remove (with the state directory, in one go), unless the
@@ -437,9 +439,7 @@ DEV_MOUNT_OPTIONS=nosuid,noexec,mode=755,size=64k # the container's /dev, a tmpf
 populate_dev() {
   local dev=$1/dev name copies=()
   local -A links=([fd]=/proc/self/fd [stdin]=/proc/self/fd/0 [stdout]=/proc/self/fd/1 [stderr]=/proc/self/fd/2 [ptmx]=pts/ptmx )
-  for name in null zero full random urandom tty; do
-    if ((DRY_RUN)); then printf '+ : > %s\n' "$(quote_word "$dev/$name")"; else : >"$dev/$name"; fi
-  done
+  for name in null zero full random urandom tty; do empty_file "$dev/$name"; done
   act mkdir -- "$dev/pts" "$dev/shm" "$dev/mqueue"
   if [[ -z ${LOADED[ln]-} ]]; then
     for name in "${!links[@]}"; do
@@ -531,16 +531,22 @@ fstab_field() {
 
 MOUNT_LINES=() # the spec's mounts and the network files, first lines of harden_mounts' run
 
-# mount_line SOURCE TARGET FSTYPE OPTIONS: adds a mount of the container's TARGET to
-# harden_mounts' run (after the ones before it: the spec's order).
-mount_line() {
+# fstab_line SOURCE TARGET FSTYPE OPTIONS: sets REPLY to that mount as one fstab line.
+fstab_line() {
   local source target
   fstab_field "$1"
   source=$REPLY
   fstab_field "$2"
   target=$REPLY
   fstab_field "$4"
-  MOUNT_LINES+=("$source $target $3 $REPLY 0 0")
+  REPLY="$source $target $3 $REPLY 0 0"
+}
+
+# mount_line SOURCE TARGET FSTYPE OPTIONS: adds a mount of the container's TARGET to
+# harden_mounts' run (after the ones before it: the spec's order).
+mount_line() {
+  fstab_line "$@"
+  MOUNT_LINES+=("$REPLY")
 }
 
 # mount_all FSTAB PREFIX LINE...: mounts the fstab LINEs in one mount(8) run, with PREFIX before
