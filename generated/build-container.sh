@@ -141,14 +141,17 @@ find_builtins() {
   done
 }
 
-# load_builtins DIR: enables the loadables of DIR (empty: none). rm and realpath are loaded but
-# left disabled (see loaded_run): rm's loadable knows only -r and -f, and stands in for
-# rm -rf --one-file-system in remove_trees only.
+# load_builtins DIR [NAME...]: enables the loadables of DIR (empty: none), all five or the NAMEs
+# (each costs a dlopen: the container's init takes only those it uses). rm and realpath are
+# loaded but left disabled (see loaded_run): rm's loadable knows only -r and -f, and stands in
+# for rm -rf --one-file-system in remove_trees only.
 load_builtins() {
-  local name
-  [[ -n $1 ]] || return 0
-  for name in mkdir rmdir ln rm realpath; do
-    if [[ -z ${LOADED[$name]-} && -f $1/$name ]] && enable -f "$1/$name" "$name" 2>/dev/null; then
+  local name dir=$1
+  [[ -n $dir ]] || return 0
+  shift
+  (($#)) || set -- mkdir rmdir ln rm realpath
+  for name; do
+    if [[ -z ${LOADED[$name]-} && -f $dir/$name ]] && enable -f "$dir/$name" "$name" 2>/dev/null; then
       LOADED[$name]=1
     fi
   done
@@ -382,7 +385,7 @@ container_init() {
   CGROUP_PARENT=$6
   NETWORK_FILES_DIR=$7 # network: where /etc/hosts and /etc/resolv.conf were written
   VOLUMES_DIR=$8
-  load_builtins "$9" # the host's choice (see find_builtins)
+  load_builtins "$9" mkdir rmdir ln # the host's choice (see find_builtins), those used here
   # The container's root (see layer_prepare), a mount point as pivot_root needs, and its /dev.
   root_dev_mount "$rootfs" "$3" "$4" "$5"
   make_mount_points "$rootfs"
