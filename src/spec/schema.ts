@@ -385,7 +385,7 @@ export const containerSpecSchema = z
       targets.set(target, i);
     });
     // checkNetwork reads a network of the right shape only; a malformed one has its own issues.
-    const network = optionalNetwork.safeParse(spec.network, { jitless: true }); // jitless: see validateSpec
+    const network = optionalNetwork.safeParse(spec.network);
     if (network.success) checkNetwork(network.data, namespaces, ctx);
     checkUserns(spec, namespaces, network.success ? networkMode(network.data, namespaces) : undefined, ctx);
   }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) }));

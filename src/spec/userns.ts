@@ -144,7 +144,7 @@ export function checkUserns(
       }
     });
   }
-  const parsed = optionalUserns.safeParse(spec.userns, { jitless: true }); // jitless: see validateSpec
+  const parsed = optionalUserns.safeParse(spec.userns);
   if (!parsed.success) return;
   const { uidMap, gidMap } = resolveIdMaps(parsed.data);
   if (typeof spec.user === 'string' && /^[0-9]+:[0-9]+$/.test(spec.user)) {

@@ -62,11 +62,7 @@ function describeIssue(issue: z.core.$ZodIssue): SpecProblem[] {
 /** Checks a spec object; never throws for bad input, returns every problem instead. */
 export function validateSpec(input: unknown): ValidationResult {
   // reportInput: without it no issue carries `input`, and every wrong type would read 'is required'.
-  // jitless: zod would otherwise generate each object's parser with new Function at its first
-  // parse, code that V8's code cache of the bundled command line cannot hold; a cold
-  // `unshared build` validates one spec, and zod's generic parser (in the cache) is faster for
-  // that (the first validation 11 -> 4 ms in --cpu-prof). Same issues either way.
-  const result = containerSpecSchema.safeParse(input, { reportInput: true, jitless: true });
+  const result = containerSpecSchema.safeParse(input, { reportInput: true });
   if (result.success) return { ok: true, spec: result.data };
   return { ok: false, problems: result.error.issues.flatMap(describeIssue) };
 }
