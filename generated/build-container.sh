@@ -112,7 +112,7 @@ write_value() {
   fi
 }
 
-# --- Builtins: mkdir, rmdir, ln and rm without a process each ----------------------------------
+# --- Builtins: mkdir, rmdir, ln, rm and mkfifo without a process each -------------------------
 #
 # Every external command costs a fork, an exec and the loading of its libraries (several ms);
 # the start path runs few but pays for each. GNU bash ships loadable builtins (Debian/Ubuntu:
@@ -141,7 +141,7 @@ find_builtins() {
   done
 }
 
-# load_builtins DIR [NAME...]: enables the loadables of DIR (empty: none), all five or the NAMEs
+# load_builtins DIR [NAME...]: enables the loadables of DIR (empty: none), all six or the NAMEs
 # (each costs a dlopen: the container's init takes only those it uses). rm and realpath are
 # loaded but left disabled (see loaded_run): rm's loadable knows only -r and -f, and stands in
 # for rm -rf --one-file-system in remove_trees only.
@@ -149,7 +149,7 @@ load_builtins() {
   local name dir=$1
   [[ -n $dir ]] || return 0
   shift
-  (($#)) || set -- mkdir rmdir ln rm realpath
+  (($#)) || set -- mkdir rmdir ln rm realpath mkfifo
   for name; do
     if [[ -z ${LOADED[$name]-} && -f $dir/$name ]] && enable -f "$dir/$name" "$name" 2>/dev/null; then
       LOADED[$name]=1
@@ -857,8 +857,8 @@ usage() {
       "  UNSHARED_STOP_TIMEOUT   seconds from SIGTERM to SIGKILL on stop (now: $STOP_TIMEOUT)" \
       "  UNSHARED_STATE_DIR      where containers keep their state (now: $STATE_ROOT)" \
       "  UNSHARED_DATA_DIR       where writable layers and named volumes are kept (now: $DATA_ROOT)" \
-      "  UNSHARED_BASH_LOADABLES none: run mkdir, rmdir, ln and rm as commands even where bash's" \
-      "                          loadable builtins are installed (package bash-builtins)" \
+      "  UNSHARED_BASH_LOADABLES none: run mkdir, rmdir, ln, rm and mkfifo as commands even where" \
+      "                          bash's loadable builtins are installed (package bash-builtins)" \
       "  UNSHARED_DEBUG_PAUSE    for tests: after-cgroup, after-mounts or after-start makes" \
       "                          run and start stop themselves (SIGSTOP) at that step" \
       "" \
@@ -1512,12 +1512,20 @@ START_WRITE= # the container's end, handed to its init (and closed here once it 
 
 # A pipe on which the container's init writes its pid, as the host sees it, once it has entered
 # its rootfs (the mounts are made and pivot_root is done); it ends without a line if the init
-# fails before. The script waits on it instead of polling /proc. (A pipe from <(:), opened
-# again read-only and write-only through /proc, so that the script holds no write end and sees
-# end-of-file when the container's side is gone.)
+# fails before. The script waits on it instead of polling /proc. (A pipe opened again read-only
+# and write-only through /proc, so that the script holds no write end and sees end-of-file when
+# the container's side is gone. With the loadable mkfifo the pipe is a FIFO in the state
+# directory, opened read-write (which waits for no other end) and removed at once; without it,
+# <(:), which forks this shell, the largest on the start path.)
 start_pipe() {
   local pipe
-  exec {pipe}<> <(:)
+  if [[ -n ${LOADED[mkfifo]-} && -n ${LOADED[rm]-} ]]; then
+    mkfifo -m 600 -- "$STATE_DIR/start"
+    exec {pipe}<>"$STATE_DIR/start"
+    loaded_run rm -f -- "$STATE_DIR/start"
+  else
+    exec {pipe}<> <(:)
+  fi
   exec {START_READ}<"/proc/self/fd/$pipe"
   exec {START_WRITE}>"/proc/self/fd/$pipe"
   exec {pipe}<&-

@@ -43,12 +43,17 @@ traced_ct() {
   local file=$1
   shift
   run --separate-stderr env "$@" timeout -k 10 "$(secs 60)" \
-    strace -f -qq -e trace=execve -o "$CT_DIR/strace" "$SCRIPT" </dev/null
+    strace -f -qq -e trace=execve,clone,clone3,fork,vfork -o "$CT_DIR/strace" "$SCRIPT" </dev/null
   sed -nE 's/^[0-9]+ +execve\("([^"]*)".* = 0$/\1/p' "$CT_DIR/strace" | sed 's#.*/##' >"$file"
 }
 
 # execs FILE NAME: how many times FILE lists NAME.
 execs() { grep -cx -- "$2" "$1" || true; }
+
+# script_forks: how many processes the script's own process (the first in the trace) started.
+script_forks() {
+  awk 'NR == 1 { pid = $1 } $1 == pid && $2 ~ /^(clone|clone3|fork|vfork)\(/ { n++ } END { print n + 0 }' "$CT_DIR/strace"
+}
 
 @test "builtins: with bash's loadables, the start path runs no mkdir, rmdir, ln, cp or rm" {
   host_loadables >/dev/null || skip "needs bash's loadable builtins (Debian: bash-builtins)"
@@ -62,6 +67,9 @@ execs() { grep -cx -- "$2" "$1" || true; }
   # (/proc, devices, devpts, masks) in another: two.
   assert_equal "$(execs "$CT_DIR/execs" mount)" 2
   assert_equal "$(grep -c -- '"--all", "--fstab"' "$CT_DIR/strace")" 2
+  # The script itself forks once: the subshell that joins the cgroups and becomes unshare (the
+  # start pipe is a FIFO made by the loadable mkfifo, not a <(:) process).
+  assert_equal "script forks: $(script_forks)" "script forks: 1"
   # The container got its /dev and its loopback all the same.
   assert_line '/dev/null character special file 1:3'
   assert_line 'ptmx -> pts/ptmx'
