@@ -14,7 +14,7 @@ import { checkUserns, usernsSchema } from './userns.js';
 // zod/mini, not zod's classic API: the same zod core, so the same checks, issues, types and JSON
 // Schema, but each schema is made with less work and the bundle holds less of zod. Every schema
 // below is made at each start of the command line: a cold `unshared build` of a JSON spec took
-// ~18 ms less (bench/compile.sh; the bundle went from 444 KB to 398 KB).
+// ~22 ms less (bench/compile-compare.sh; the bundle went from 444 KB to 398 KB).
 // zod/mini loads no locale: English gives the messages of the checks that carry none of ours
 // (cpuWeight's range, a field of the wrong type), as classic zod's did. A locale the program
 // using the library chose first is kept.

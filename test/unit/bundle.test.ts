@@ -69,7 +69,7 @@ describe('bundle', () => {
   });
 
   test("holds zod/mini and English only: neither classic zod's schema classes nor zod's other locales", () => {
-    // Every schema is made at each start: classic zod's cost a cold build ~18 ms (README, Performance).
+    // Every schema is made at each start: classic zod's cost a cold build ~22 ms (README, Performance).
     const bundle = readFileSync(join(DIST, BUNDLE_DIR, `${MAIN_BUNDLE}.js`), 'utf8');
     assert.ok(bundle.includes('"ZodMiniObject"'), 'zod/mini is not in the bundle');
     assert.ok(!bundle.includes('"ZodObject"'), "classic zod's ZodObject is in the bundle: import zod/mini, not zod");
