@@ -4,7 +4,7 @@
  * interface names that are safe shell words.
  */
 import { net } from '../lazy.js';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const NETWORK_MODES = ['none', 'host', 'bridge'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
@@ -49,13 +49,13 @@ export function parseSubnet(text: string): Subnet | string {
   return { network: address, prefix, size };
 }
 
-const ipv4 = z.string({ error: 'expected an IPv4 address as a string' }).refine((s) => parseIpv4(s) !== undefined, {
+const ipv4 = z.string({ error: 'expected an IPv4 address as a string' }).check(z.refine((s) => parseIpv4(s) !== undefined, {
   error: "expected an IPv4 address such as '10.88.0.10'",
-});
-const anyIp = z.string({ error: 'expected an IP address as a string' }).refine((s) => net().isIP(s) !== 0, {
+}));
+const anyIp = z.string({ error: 'expected an IP address as a string' }).check(z.refine((s) => net().isIP(s) !== 0, {
   error: "expected an IPv4 or IPv6 address such as '1.1.1.1' or '2606:4700::1111'",
-});
-const portNumber = z.int({ error: 'expected a port as a whole number from 1 to 65535' }).min(1, { error: 'ports are 1-65535' }).max(65535, { error: 'ports are 1-65535' });
+}));
+const portNumber = z.int({ error: 'expected a port as a whole number from 1 to 65535' }).check(z.gte(1, { error: 'ports are 1-65535' }), z.lte(65535, { error: 'ports are 1-65535' }));
 
 const publishedPort = z.strictObject({
   /** The port on the host: on every host address, 127.0.0.1 included. */
@@ -63,7 +63,7 @@ const publishedPort = z.strictObject({
   /** The port inside the container. */
   container: portNumber,
   /** @default 'tcp' */
-  protocol: z.enum(['tcp', 'udp'], { error: "expected protocol 'tcp' or 'udp'" }).default('tcp'),
+  protocol: z._default(z.enum(['tcp', 'udp'], { error: "expected protocol 'tcp' or 'udp'" }), 'tcp'),
 });
 
 /** The network of a container. */
@@ -73,29 +73,30 @@ export const networkSchema = z.strictObject({
    * namespace); 'bridge': an own namespace joined to a host bridge by a veth pair.
    * @default 'none' with 'net' in namespaces, else 'host'
    */
-  mode: z.enum(NETWORK_MODES, { error: `expected mode ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}` }).optional(),
+  mode: z.optional(z.enum(NETWORK_MODES, { error: `expected mode ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}` })),
   /** The host bridge (mode 'bridge'), created when missing and removed with its last container. @default 'unshared0' */
-  bridge: z.string({ error: 'expected bridge as a string' }).regex(INTERFACE_NAME_PATTERN, {
-    error: 'bridge must be an interface name: 1-15 letters, digits, _ . or -',
-  }).refine((s) => s !== '.' && s !== '..', { error: "bridge cannot be '.' or '..'" }).optional(),
+  bridge: z.optional(z.string({ error: 'expected bridge as a string' }).check(
+    z.regex(INTERFACE_NAME_PATTERN, { error: 'bridge must be an interface name: 1-15 letters, digits, _ . or -' }),
+    z.refine((s) => s !== '.' && s !== '..', { error: "bridge cannot be '.' or '..'" }),
+  )),
   /** The bridge's IPv4 subnet; the gateway, on the bridge, is its first address. @default '10.88.0.0/24' */
-  subnet: z.string({ error: 'expected subnet as a string' }).superRefine((s, ctx) => {
+  subnet: z.optional(z.string({ error: 'expected subnet as a string' }).check(z.superRefine((s, ctx) => {
     const parsed = parseSubnet(s);
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  }).optional(),
+  }))),
   /** The container's address in the subnet. @default allocated from the subnet at start */
-  ip: ipv4.optional(),
+  ip: z.optional(ipv4),
   /** Published ports: host port -> container port. @default [] */
-  ports: z.array(publishedPort).default([]),
+  ports: z._default(z.array(publishedPort), []),
   /** Masquerade the container's outbound traffic behind the host's address. @default false */
-  nat: z.boolean({ error: 'expected nat as true or false' }).default(false),
+  nat: z._default(z.boolean({ error: 'expected nat as true or false' }), false),
   /** Nameservers written to the container's /etc/resolv.conf. @default [] (the rootfs's own file) */
-  dns: z.array(anyIp).default([]),
+  dns: z._default(z.array(anyIp), []),
   /** Extra /etc/hosts entries: name -> address, e.g. { db: '10.88.0.11' }. @default {} */
-  hosts: z.record(
-    z.string().regex(HOST_NAME_PATTERN, { error: 'host names must be DNS labels (letters, digits, -) joined by dots' }),
+  hosts: z._default(z.record(
+    z.string().check(z.regex(HOST_NAME_PATTERN, { error: 'host names must be DNS labels (letters, digits, -) joined by dots' })),
     anyIp,
-  ).default({}),
+  ), {}),
 });
 
 export type NetworkSpec = z.output<typeof networkSchema>;
@@ -106,7 +107,7 @@ export function networkMode(network: NetworkSpec | undefined, namespaces: readon
 }
 
 /** Cross-field checks: the mode against `namespaces`, bridge-only fields, ip inside the subnet. */
-export function checkNetwork(network: NetworkSpec | undefined, namespaces: readonly string[], ctx: z.RefinementCtx): void {
+export function checkNetwork(network: NetworkSpec | undefined, namespaces: readonly string[], ctx: z.core.$RefinementCtx): void {
   if (network === undefined) return;
   const mode = networkMode(network, namespaces);
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['network', ...path], message });

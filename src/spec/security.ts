@@ -3,7 +3,7 @@
  * command runs as, rlimits, namespaced sysctls and time namespace offsets. Names are validated
  * against closed lists here, so that only known tokens reach the script.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SIZE_PATTERN, parseSize } from './units.js';
 
 /** Every Linux capability, in the kernel's order: the index is the capability's number. */
@@ -27,15 +27,15 @@ const CAPABILITY_MESSAGE = `expected a capability name such as 'NET_ADMIN' or 'C
 
 /** `NET_ADMIN` or `CAP_NET_ADMIN`, normalised to `NET_ADMIN`. */
 const capability = z
-  .string({ error: CAPABILITY_MESSAGE })
-  .transform((name) => name.replace(/^CAP_/, ''))
-  .refine((name): name is Capability => (CAPABILITIES as readonly string[]).includes(name), { error: CAPABILITY_MESSAGE });
+  // Typed as a Capability here (zod/mini's refine does not narrow a type); the refine checks it.
+  .pipe(z.string({ error: CAPABILITY_MESSAGE }), z.transform((name: string) => name.replace(/^CAP_/, '') as Capability))
+  .check(z.refine((name) => (CAPABILITIES as readonly string[]).includes(name), { error: CAPABILITY_MESSAGE }));
 
 export const capabilitiesSchema = z.strictObject({
   /** Capabilities added to Docker's default set. @default [] */
-  add: z.array(capability).default([]),
+  add: z._default(z.array(capability), []),
   /** Capabilities removed from Docker's default set; 'ALL' removes every one (then add what you need). @default [] */
-  drop: z.array(z.union([z.literal('ALL'), capability], { error: `${CAPABILITY_MESSAGE}, or 'ALL'` })).default([]),
+  drop: z._default(z.array(z.union([z.literal('ALL'), capability], { error: `${CAPABILITY_MESSAGE}, or 'ALL'` })), []),
 });
 
 /**
@@ -76,7 +76,7 @@ export type RlimitName = keyof typeof RLIMITS;
 
 const RLIMIT_MESSAGE = "expected a whole number, a size such as '8m' for sizes, or 'unlimited'";
 const rlimitAmount = z.union(
-  [z.literal('unlimited'), z.int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(SIZE_PATTERN)],
+  [z.literal('unlimited'), z.int().check(z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)), z.string().check(z.regex(SIZE_PATTERN))],
   { error: RLIMIT_MESSAGE },
 );
 const rlimitValue = z.union([rlimitAmount, z.strictObject({ soft: rlimitAmount, hard: rlimitAmount })], {
@@ -101,9 +101,9 @@ const hard = (v: z.output<typeof rlimitValue>) => (typeof v === 'object' ? v.har
 
 export const rlimitsSchema = z
   .strictObject(
-    Object.fromEntries(Object.keys(RLIMITS).map((name) => [name, rlimitValue.optional()])) as Record<RlimitName, z.ZodOptional<typeof rlimitValue>>,
+    Object.fromEntries(Object.keys(RLIMITS).map((name) => [name, z.optional(rlimitValue)])) as Record<RlimitName, z.ZodMiniOptional<typeof rlimitValue>>,
   )
-  .superRefine((limits, ctx) => {
+  .check(z.superRefine((limits, ctx) => {
     for (const [name, value] of Object.entries(limits) as [RlimitName, z.output<typeof rlimitValue> | undefined][]) {
       if (value === undefined) continue;
       for (const [which, amount] of [['soft', soft(value)], ['hard', hard(value)]] as const) {
@@ -119,7 +119,7 @@ export const rlimitsSchema = z
         ctx.addIssue({ code: 'custom', path: [name, 'soft'], message: 'the soft limit cannot be above the hard limit' });
       }
     }
-  });
+  }));
 
 /** Namespaced sysctls, and the namespace each needs (as runc validates them). */
 const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
@@ -134,13 +134,14 @@ export function sysctlNamespace(key: string): 'net' | 'ipc' | undefined {
 export const SYSCTL_KEY_PATTERN = /^[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)+$/;
 
 export const sysctlsSchema = z.record(
-  z.string().regex(SYSCTL_KEY_PATTERN, { error: 'expected a sysctl name such as net.ipv4.ip_unprivileged_port_start' }),
+  z.string().check(z.regex(SYSCTL_KEY_PATTERN, { error: 'expected a sysctl name such as net.ipv4.ip_unprivileged_port_start' })),
   z.union([
     z.int(),
-    z.string()
+    z.string().check(
       // eslint-disable-next-line no-control-regex
-      .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, { error: 'a sysctl value is one line of text (tabs allowed)' })
-      .max(4096, { error: 'a sysctl value is at most 4096 bytes' }),
+      z.regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, { error: 'a sysctl value is one line of text (tabs allowed)' }),
+      z.maxLength(4096, { error: 'a sysctl value is at most 4096 bytes' }),
+    ),
   ], { error: 'expected a sysctl value as a string or a whole number' }),
 );
 
@@ -150,17 +151,19 @@ export const USER_PATTERN = /^([0-9]{1,10}):([0-9]{1,10})$/;
 
 export const userSchema = z
   .string({ error: "expected user as 'uid:gid', e.g. '1000:1000'" })
-  .regex(USER_PATTERN, { error: "expected user as numeric 'uid:gid', e.g. '1000:1000' (names are not resolved: use the numbers from the rootfs's /etc/passwd)" })
-  .refine((u) => u.split(':').every((id) => Number(id) <= ID_MAX), { error: `uid and gid must be at most ${ID_MAX}` });
+  .check(
+    z.regex(USER_PATTERN, { error: "expected user as numeric 'uid:gid', e.g. '1000:1000' (names are not resolved: use the numbers from the rootfs's /etc/passwd)" }),
+    z.refine((u) => u.split(':').every((id) => Number(id) <= ID_MAX), { error: `uid and gid must be at most ${ID_MAX}` }),
+  );
 
 export const groupsSchema = z.array(
-  z.int({ error: 'expected a numeric group id' }).min(0).max(ID_MAX, { error: `a group id is at most ${ID_MAX}` }),
+  z.int({ error: 'expected a numeric group id' }).check(z.gte(0), z.lte(ID_MAX, { error: `a group id is at most ${ID_MAX}` })),
 );
 
 /** Offsets of the time namespace's clocks, in whole seconds. */
 export const timeOffsetsSchema = z.strictObject({
   /** Seconds added to CLOCK_MONOTONIC inside the container. @default 0 */
-  monotonic: z.int({ error: 'expected whole seconds' }).min(-(2 ** 31)).max(2 ** 31).optional(),
+  monotonic: z.optional(z.int({ error: 'expected whole seconds' }).check(z.gte(-(2 ** 31)), z.lte(2 ** 31))),
   /** Seconds added to CLOCK_BOOTTIME (the uptime) inside the container. @default 0 */
-  boottime: z.int({ error: 'expected whole seconds' }).min(-(2 ** 31)).max(2 ** 31).optional(),
+  boottime: z.optional(z.int({ error: 'expected whole seconds' }).check(z.gte(-(2 ** 31)), z.lte(2 ** 31))),
 });

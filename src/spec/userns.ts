@@ -4,7 +4,7 @@
  * the kernel's checks see that id, and the container's capabilities count only inside the
  * namespaces its user namespace owns.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** The first range useradd(8) gives out in /etc/subuid and /etc/subgid (SUB_UID_MIN, SUB_UID_COUNT). */
 export const DEFAULT_USERNS_HOST_ID = 100000;
@@ -15,8 +15,8 @@ export const MAX_ID_RANGES = 340;
 const ID_LIMIT = 4294967295;
 
 const id = (what: string) =>
-  z.int({ error: `expected ${what} as a whole number` }).min(0, { error: `${what} must be 0 or more` }).max(ID_LIMIT - 1, { error: `${what} is at most ${ID_LIMIT - 1}` });
-const rangeSize = z.int({ error: 'expected size as a whole number' }).min(1, { error: 'size must be at least 1' }).max(ID_LIMIT, { error: `size is at most ${ID_LIMIT}` });
+  z.int({ error: `expected ${what} as a whole number` }).check(z.gte(0, { error: `${what} must be 0 or more` }), z.lte(ID_LIMIT - 1, { error: `${what} is at most ${ID_LIMIT - 1}` }));
+const rangeSize = z.int({ error: 'expected size as a whole number' }).check(z.gte(1, { error: 'size must be at least 1' }), z.lte(ID_LIMIT, { error: `size is at most ${ID_LIMIT}` }));
 
 /** One line of uid_map or gid_map: `size` ids from `containerId` inside are `hostId`... on the host. */
 export const idRangeSchema = z.strictObject({
@@ -29,20 +29,23 @@ export const idRangeSchema = z.strictObject({
 });
 export type IdRange = z.output<typeof idRangeSchema>;
 
-const idMap = z.array(idRangeSchema).min(1, { error: 'a map needs at least one range' }).max(MAX_ID_RANGES, { error: `the kernel takes at most ${MAX_ID_RANGES} ranges` });
+const idMap = z.array(idRangeSchema).check(
+  z.minLength(1, { error: 'a map needs at least one range' }),
+  z.maxLength(MAX_ID_RANGES, { error: `the kernel takes at most ${MAX_ID_RANGES} ranges` }),
+);
 
 export const usernsSchema = z
   .strictObject({
     /** The host id that root (uid and gid 0) in the container maps to; `size` ids from there are mapped. @default 100000 */
-    hostId: id('hostId').optional(),
+    hostId: z.optional(id('hostId')),
     /** How many ids, from 0 in the container, map to the host from `hostId`. @default 65536 */
-    size: rangeSize.optional(),
+    size: z.optional(rangeSize),
     /** uid ranges instead of hostId/size; container uid 0 must be mapped. */
-    uidMap: idMap.optional(),
+    uidMap: z.optional(idMap),
     /** gid ranges instead of hostId/size; container gid 0 must be mapped. @default the uidMap */
-    gidMap: idMap.optional(),
+    gidMap: z.optional(idMap),
   })
-  .superRefine((u, ctx) => {
+  .check(z.superRefine((u, ctx) => {
     if ((u.hostId !== undefined || u.size !== undefined) && (u.uidMap !== undefined || u.gidMap !== undefined)) {
       ctx.addIssue({ code: 'custom', path: [], message: 'give either hostId and size, or uidMap and gidMap, not both' });
     }
@@ -55,15 +58,17 @@ export const usernsSchema = z
     }
     if (u.uidMap !== undefined) checkRanges(u.uidMap, ['uidMap'], ctx);
     if (u.gidMap !== undefined) checkRanges(u.gidMap, ['gidMap'], ctx);
-  });
+  }));
 export type UsernsSpec = z.output<typeof usernsSchema>;
+/** Made once, for checkUserns: a zod schema is dozens of objects, too many to build at each validation. */
+const optionalUserns = z.optional(usernsSchema);
 
 function overlaps(a: number, aSize: number, b: number, bSize: number): boolean {
   return a < b + bSize && b < a + aSize;
 }
 
 /** Ranges stay below 2^32-1, do not overlap inside or on the host, and never map host root. */
-function checkRanges(ranges: readonly IdRange[], path: (string | number)[], ctx: z.RefinementCtx, field?: string): void {
+function checkRanges(ranges: readonly IdRange[], path: (string | number)[], ctx: z.core.$RefinementCtx, field?: string): void {
   const at = (i: number, key: string) => (field !== undefined ? [field] : [...path, i, key]);
   ranges.forEach((r, i) => {
     if (r.containerId + r.size > ID_LIMIT) ctx.addIssue({ code: 'custom', path: at(i, 'size'), message: `containerId + size must be at most ${ID_LIMIT}` });
@@ -112,7 +117,7 @@ export function checkUserns(
   spec: { userns?: unknown; user?: unknown; groups?: unknown; mounts?: unknown; network?: unknown },
   namespaces: readonly string[],
   networkMode: string | undefined,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   const userIndex = namespaces.indexOf('user');
   if (userIndex < 0) {
@@ -139,7 +144,7 @@ export function checkUserns(
       }
     });
   }
-  const parsed = usernsSchema.optional().safeParse(spec.userns);
+  const parsed = optionalUserns.safeParse(spec.userns);
   if (!parsed.success) return;
   const { uidMap, gidMap } = resolveIdMaps(parsed.data);
   if (typeof spec.user === 'string' && /^[0-9]+:[0-9]+$/.test(spec.user)) {

@@ -2,7 +2,7 @@
  * Validation of a parsed spec: every problem at once, each with the path of its field
  * (`limits.memory`, `mounts[2].target`) and what to do about it.
  */
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { containerSpecSchema, type ContainerSpec } from './schema.js';
 
 /** One problem in a spec: where it is, and what is wrong with it. */

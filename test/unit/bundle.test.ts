@@ -68,6 +68,15 @@ describe('bundle', () => {
     assert.equal(pkg.bin.unshared, 'dist/cli.cjs');
   });
 
+  test("holds zod/mini and English only: neither classic zod's schema classes nor zod's other locales", () => {
+    // Every schema is made at each start: classic zod's cost a cold build ~22 ms (README, Performance).
+    const bundle = readFileSync(join(DIST, BUNDLE_DIR, `${MAIN_BUNDLE}.js`), 'utf8');
+    assert.ok(bundle.includes('"ZodMiniObject"'), 'zod/mini is not in the bundle');
+    assert.ok(!bundle.includes('"ZodObject"'), "classic zod's ZodObject is in the bundle: import zod/mini, not zod");
+    assert.ok(bundle.includes('Too small: expected'), "zod's English messages are not in the bundle");
+    assert.ok(!bundle.includes('Zeichen'), "zod's German locale is in the bundle: its locales are to stay out");
+  });
+
   test('an invalid spec fails with status 2 and the problems of its .errors.txt', () => {
     const fixture = specFixtures('invalid')[0]!;
     const result = run(process.execPath, [CLI, 'build', repoRelative(fixture)], { cwd: REPO_ROOT });
