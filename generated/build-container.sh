@@ -316,10 +316,18 @@ layer_prepare() {
     if [[ -e $path ]]; then break; fi
   done
   # Host users have no business in containers' files: containers/ is 0700. The upper dir's mode
-  # is that of the container's /.
-  if [[ ! -d $DATA_ROOT/containers ]]; then act mkdir -p -m 0700 -- "$DATA_ROOT/containers"; fi
-  act mkdir -m 0755 -- "$LAYER_DIR" "$LAYER_DIR/upper" "$LAYER_DIR/work"
+  # is that of the container's /. containers/ (and DATA_ROOT, when this run makes it) go at
+  # cleanup once empty (undo_all); when another container's cleanup removes them between the two
+  # mkdir calls, they are made again.
+  if [[ ! -d $DATA_ROOT ]]; then record data-root "$DATA_ROOT"; fi
+  local tries
+  for tries in 1 2 3; do
+    if [[ ! -d $DATA_ROOT/containers ]]; then act mkdir -p -m 0700 -- "$DATA_ROOT/containers"; fi
+    act mkdir -m 0755 -- "$LAYER_DIR" 2>/dev/null && break
+    ((tries < 3)) || die "could not make the writable layer $LAYER_DIR"
+  done
   record layer "$LAYER_DIR"
+  act mkdir -m 0755 -- "$LAYER_DIR/upper" "$LAYER_DIR/work"
   ROOT_MOUNT=(overlay overlay "lowerdir=$lower,upperdir=$LAYER_DIR/upper,workdir=$LAYER_DIR/work")
 }
 
@@ -996,15 +1004,17 @@ UNDO=()
 UNDO_TREES=() # directory trees undo_all removes together (see remove_trees)
 
 # record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
-# state-root (STATE_ROOT, made by this run), network (the container's bridge networking),
+# state-root (STATE_ROOT, made by this run), data-root (DATA_ROOT, made by this run: kept while it holds image layers or volumes; it may be
+# a directory of the user's), network (the container's bridge networking),
 # tree (a temporary directory), download (a transfer in progress), layer (the writable layer:
 # removed unless the container ran and keeps it, see layer_undo), root-mount (the container's
 # root mounted by the host, under a user namespace).
 record() { UNDO+=("$1:${2-}"); }
 
 # Directory trees (the state directory, the writable layer, temporary trees) are removed
-# together once the rest is undone, then the cgroups and STATE_ROOT, empty by then, with one
-# rmdir (cgroup_remove_all): no process each.
+# together once the rest is undone, then the cgroups and the shared parents that are empty by
+# then (the layers' containers/, DATA_ROOT when this run made it, STATE_ROOT when it is the
+# default or this run made it) with one rmdir (cgroup_remove_all): no process each.
 undo_all() {
   local i entry cgroups=0 empty_dirs=()
   for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do
@@ -1012,9 +1022,18 @@ undo_all() {
     case ${entry%%:*} in
       cgroup) cgroups=1 ;;
       tree) UNDO_TREES+=("${entry#*:}") ;;
-      state) state_undo ;;
-      layer) layer_undo ;;
-      state-root) empty_dirs+=("$STATE_ROOT") ;;
+      state)
+        state_undo
+        if state_root_ours; then empty_dirs+=("$STATE_ROOT"); fi
+        ;;
+      state-root)
+        if ! state_root_ours; then empty_dirs+=("$STATE_ROOT"); fi
+        ;;
+      layer)
+        layer_undo
+        empty_dirs+=("$DATA_ROOT/containers")
+        ;;
+      data-root) empty_dirs+=("$DATA_ROOT") ;;
       network) network_teardown ;; # network: veth, namespace, lease, firewall rules
     esac
   done
@@ -1022,9 +1041,19 @@ undo_all() {
   if ((cgroups)); then
     cgroup_remove_all "${empty_dirs[@]}"
   elif ((${#empty_dirs[@]})); then
-    state_root_remove
+    remove_empty_dirs "${empty_dirs[@]}"
   fi
   UNDO=()
+}
+
+# remove_empty_dirs DIR...: rmdir, which keeps a directory that is not empty (another
+# container's state or layer is in it) or is a mount point.
+remove_empty_dirs() {
+  if ((DRY_RUN)); then
+    act rmdir "$@"
+  else
+    rmdir "$@" 2>/dev/null || true
+  fi
 }
 
 undo_trees() {
@@ -1068,7 +1097,7 @@ INIT_PID= # the container's main process (PID 1 of its pid namespace), as the ho
 
 # Creates the state directory. The caller holds the container's cgroup, so the name is ours: a
 # state directory left by an earlier run that was killed is stale and goes first. STATE_ROOT is
-# shared, and removed (when empty) by the run that made it; mkdir -p makes it again if another
+# shared, and removed once empty (see state_root_ours); mkdir -p makes it again if another
 # container's cleanup removes it meanwhile. (-m applies to STATE_DIR only, not to its parents.)
 state_create() {
   if [[ ! -d $STATE_ROOT ]]; then record state-root "$STATE_ROOT"; fi
@@ -1077,19 +1106,17 @@ state_create() {
   record state "$STATE_DIR"
 }
 
+# state_root_ours: whether STATE_ROOT goes once it is empty: the default one is unshared's own;
+# one that UNSHARED_STATE_DIR names is the user's, removed only by the run that made it
+# (undo_all's state-root).
+state_root_ours() {
+  [[ $STATE_ROOT == "$DEFAULT_STATE_ROOT" ]]
+}
+
 # The state directory, for undo_trees to remove (with the writable layer, in one go); a root the
 # host mounted there is unmounted first.
 state_undo() {
   if [[ -e $STATE_DIR ]]; then UNDO_TREES+=("$STATE_DIR"); fi
-}
-
-# Removes STATE_ROOT if no other container has its state there (rmdir fails on it otherwise).
-state_root_remove() {
-  if ((DRY_RUN)); then
-    act rmdir "$STATE_ROOT"
-  else
-    rmdir "$STATE_ROOT" 2>/dev/null || true
-  fi
 }
 
 # state_write detached|foreground: the pid file, and state.json for people and tools. (Built
@@ -1638,6 +1665,11 @@ verb_rm() {
   state_undo
   layer_undo
   undo_trees
+  # The shared parents, once no other container's layer or state is in them, as a run's cleanup
+  # leaves them (a STATE_ROOT that UNSHARED_STATE_DIR names stays: rm cannot tell who made it).
+  local parents=("$DATA_ROOT/containers")
+  if state_root_ours; then parents+=("$STATE_ROOT"); fi
+  remove_empty_dirs "${parents[@]}"
   ((!failed)) || die "some of the container's cgroups could not be removed"
 }
 

@@ -203,3 +203,55 @@ assert_gone() {
   wait_ct
   assert_gone
 }
+
+@test "cleanup: the shared parents go once empty: containers/ always, the state root and the data dir when the run made them" {
+  build_ct
+  # A data dir of the user's (UNSHARED_DATA_DIR), there before the run: it stays.
+  mkdir -p -- "$UNSHARED_DATA_DIR"
+  refute [ -e "$UNSHARED_STATE_DIR" ]
+  run_ct
+  assert_success
+  assert [ -d "$UNSHARED_DATA_DIR" ]
+  refute [ -e "$UNSHARED_DATA_DIR/containers" ]
+  refute [ -e "$UNSHARED_STATE_DIR" ]
+  # One the run makes goes with it.
+  rmdir -- "$UNSHARED_DATA_DIR"
+  run_ct
+  assert_success
+  refute [ -e "$UNSHARED_DATA_DIR" ]
+  # Another container's kept layer keeps containers/ (and the data dir) for it.
+  mkdir -p -- "$UNSHARED_DATA_DIR/containers/other"
+  run_ct
+  assert_success
+  assert [ -d "$UNSHARED_DATA_DIR/containers/other" ]
+  rm -r -- "$UNSHARED_DATA_DIR"
+  assert_clean
+}
+
+@test "cleanup: rm of a detached container removes containers/, and the default state root, once empty" {
+  spec_sh "$CT_WAIT"
+  build_ct
+  # A state root the user names (UNSHARED_STATE_DIR) stays: rm cannot tell who made it.
+  run_ct start
+  assert_success
+  assert [ -d "$UNSHARED_STATE_DIR/$CT_NAME" ]
+  assert [ -d "$UNSHARED_DATA_DIR/containers/$CT_NAME" ]
+  run_ct rm --force
+  assert_success
+  refute [ -e "$UNSHARED_DATA_DIR/containers" ]
+  run ls -A "$UNSHARED_STATE_DIR"
+  assert_success
+  assert_output ""
+  rmdir -- "$UNSHARED_STATE_DIR"
+  # The default one (/run/unshared) is unshared's own: it goes with the last container.
+  [[ ! -e /run/unshared ]] || skip "/run/unshared is in use on this host"
+  unset UNSHARED_STATE_DIR
+  run_ct start
+  assert_success
+  assert [ -d "/run/unshared/$CT_NAME" ]
+  run_ct rm --force
+  assert_success
+  refute [ -e /run/unshared ]
+  refute [ -e "$UNSHARED_DATA_DIR/containers" ]
+  assert_clean
+}

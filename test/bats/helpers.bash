@@ -391,7 +391,8 @@ assert_same_bytes() {
 
 # host_leftovers: everything of this test's containers the host can still see: cgroup
 # directories of its parents in any hierarchy, mounts of its paths, its state directory, its
-# writable layer.
+# writable layer, and the layers' containers/ when it is empty (the scripts remove it once
+# nothing is left in it).
 host_leftovers() {
   local h p
   for h in $(cgroup_hierarchies); do
@@ -402,6 +403,9 @@ host_leftovers() {
   grep -F -- "$CT_DIR" /proc/self/mountinfo | sed 's/^/mount: /'
   if [[ -e $UNSHARED_STATE_DIR/$CT_NAME ]]; then echo "state: $UNSHARED_STATE_DIR/$CT_NAME"; fi
   if [[ -e $UNSHARED_DATA_DIR/containers/$CT_NAME ]]; then echo "layer: $UNSHARED_DATA_DIR/containers/$CT_NAME"; fi
+  if [[ -d $UNSHARED_DATA_DIR/containers && -z $(ls -A -- "$UNSHARED_DATA_DIR/containers") ]]; then
+    echo "empty parent: $UNSHARED_DATA_DIR/containers"
+  fi
   return 0
 }
 

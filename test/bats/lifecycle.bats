@@ -337,7 +337,8 @@ killed_at() {
     [[ $status == 0 ]] || fail "rm of ${names[i]} failed ($status): $(cat "$CT_DIR/rm-$i.out")"
   done
   assert_clean
-  # Only the state root, which every container shares, stays; empty.
+  # Only the state root (UNSHARED_STATE_DIR, made by one of the starts), which every container
+  # shares, stays; empty. rm cannot tell who made a root the user names.
   run ls -A "$UNSHARED_STATE_DIR"
   assert_output ""
 }
