@@ -1505,17 +1505,25 @@ launch_container() {
       exec -c setsid "${NETNS_ENTER[@]}" "$unshare" "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) </dev/null >>"$STATE_DIR/log" 2>&1 &
   else
+    # The exit pipe's write end goes with unshare to the container's parent, which holds it
+    # until it exits (the init's last step closes it before the command: see exec_command).
+    open_pipe exit
+    EXIT_READ=$PIPE_READ EXIT_WRITE=$PIPE_WRITE
     # Its stdin is the script's (not /dev/null, bash's default for background jobs), so
     # interactive commands work.
     (
       cgroup_join
-      exec {START_READ}<&-
+      exec {START_READ}<&- {EXIT_READ}<&-
       exec -c "${NETNS_ENTER[@]}" "$unshare" "${unshare_args[@]}" -- "$BASH" "$SELF" "${init_args[@]}"
     ) <&0 &
   fi
   CONTAINER_PID=$!
   exec {START_WRITE}>&-
   START_WRITE=
+  if [[ -n $EXIT_WRITE ]]; then
+    exec {EXIT_WRITE}>&-
+    EXIT_WRITE=
+  fi
   if wait_until_started; then
     debug_pause after-mounts
     state_write "$mode"
@@ -1536,6 +1544,8 @@ close_other_fds() {
 
 START_READ=  # the script's end of the start pipe
 START_WRITE= # the container's end, handed to its init (and closed here once it is forked)
+EXIT_READ=   # the script's end of the exit pipe (foreground; see wait_container)
+EXIT_WRITE=  # the container's parent's end: held until it exits
 
 # A pipe on which the container's init writes its pid, as the host sees it, once it has entered
 # its rootfs (the mounts are made and pivot_root is done); it ends without a line if the init
@@ -1545,16 +1555,23 @@ START_WRITE= # the container's end, handed to its init (and closed here once it 
 # directory, opened read-write (which waits for no other end) and removed at once; without it,
 # <(:), which forks this shell, the largest on the start path.)
 start_pipe() {
+  open_pipe start
+  START_READ=$PIPE_READ START_WRITE=$PIPE_WRITE
+}
+
+# open_pipe NAME: a new pipe, its ends in PIPE_READ and PIPE_WRITE (a FIFO named NAME in the
+# state directory while it is opened, or <(:); see start_pipe).
+open_pipe() {
   local pipe
   if [[ -n ${LOADED[mkfifo]-} && -n ${LOADED[rm]-} ]]; then
-    mkfifo -m 600 -- "$STATE_DIR/start"
-    exec {pipe}<>"$STATE_DIR/start"
-    loaded_run rm -f -- "$STATE_DIR/start"
+    mkfifo -m 600 -- "$STATE_DIR/$1"
+    exec {pipe}<>"$STATE_DIR/$1"
+    loaded_run rm -f -- "$STATE_DIR/$1"
   else
     exec {pipe}<> <(:)
   fi
-  exec {START_READ}<"/proc/self/fd/$pipe"
-  exec {START_WRITE}>"/proc/self/fd/$pipe"
+  exec {PIPE_READ}<"/proc/self/fd/$pipe"
+  exec {PIPE_WRITE}>"/proc/self/fd/$pipe"
   exec {pipe}<&-
 }
 
@@ -1579,6 +1596,20 @@ wait_until_started() {
 # run: the container's exit status becomes the script's; the EXIT trap cleans up.
 wait_container() {
   [[ -n $CONTAINER_PID ]] || return 0
+  # bash's wait can miss a trapped signal that arrives just before it blocks: the trap then
+  # waits as long as the container runs (a SIGTERM seen unanswered on a cgroup v2 VM, once in
+  # 50 runs). read -t on the exit pipe wakes at least every second, so a pending trap runs; its
+  # end-of-file says that the container's parent has exited, and wait then returns at once.
+  if [[ -n $EXIT_READ ]]; then
+    local status
+    while :; do
+      status=0
+      read -r -t 1 -u "$EXIT_READ" _ || status=$?
+      ((status > 128)) || break
+    done
+    exec {EXIT_READ}<&-
+    EXIT_READ=
+  fi
   wait "$CONTAINER_PID" || CONTAINER_STATUS=$?
   CONTAINER_PID=
 }
