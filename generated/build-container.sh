@@ -1004,8 +1004,8 @@ UNDO=()
 UNDO_TREES=() # directory trees undo_all removes together (see remove_trees)
 
 # record KIND [PATH]: remember something to undo. Kinds: cgroup, state (the state directory),
-# state-root (STATE_ROOT, made by this run), data-root (DATA_ROOT, made by this run: kept while it holds image layers or volumes; it may be
-# a directory of the user's), network (the container's bridge networking),
+# state-root (STATE_ROOT, to remove once empty: see state_create), data-root (DATA_ROOT, made
+# by this run: it may be a directory of the user's), network (the container's bridge networking),
 # tree (a temporary directory), download (a transfer in progress), layer (the writable layer:
 # removed unless the container ran and keeps it, see layer_undo), root-mount (the container's
 # root mounted by the host, under a user namespace).
@@ -1013,8 +1013,8 @@ record() { UNDO+=("$1:${2-}"); }
 
 # Directory trees (the state directory, the writable layer, temporary trees) are removed
 # together once the rest is undone, then the cgroups and the shared parents that are empty by
-# then (the layers' containers/, DATA_ROOT when this run made it, STATE_ROOT when it is the
-# default or this run made it) with one rmdir (cgroup_remove_all): no process each.
+# then (the layers' containers/, DATA_ROOT and STATE_ROOT as recorded) with one rmdir
+# (cgroup_remove_all): no process each.
 undo_all() {
   local i entry cgroups=0 empty_dirs=()
   for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do
@@ -1022,13 +1022,8 @@ undo_all() {
     case ${entry%%:*} in
       cgroup) cgroups=1 ;;
       tree) UNDO_TREES+=("${entry#*:}") ;;
-      state)
-        state_undo
-        if state_root_ours; then empty_dirs+=("$STATE_ROOT"); fi
-        ;;
-      state-root)
-        if ! state_root_ours; then empty_dirs+=("$STATE_ROOT"); fi
-        ;;
+      state) state_undo ;;
+      state-root) empty_dirs+=("$STATE_ROOT") ;;
       layer)
         layer_undo
         empty_dirs+=("$DATA_ROOT/containers")
@@ -1100,7 +1095,7 @@ INIT_PID= # the container's main process (PID 1 of its pid namespace), as the ho
 # shared, and removed once empty (see state_root_ours); mkdir -p makes it again if another
 # container's cleanup removes it meanwhile. (-m applies to STATE_DIR only, not to its parents.)
 state_create() {
-  if [[ ! -d $STATE_ROOT ]]; then record state-root "$STATE_ROOT"; fi
+  if [[ ! -d $STATE_ROOT ]] || state_root_ours; then record state-root "$STATE_ROOT"; fi
   if [[ -e $STATE_DIR ]]; then remove_trees "$STATE_DIR"; fi
   act mkdir -p -m 0700 -- "$STATE_DIR" "$ROOT"
   record state "$STATE_DIR"
@@ -1108,7 +1103,7 @@ state_create() {
 
 # state_root_ours: whether STATE_ROOT goes once it is empty: the default one is unshared's own;
 # one that UNSHARED_STATE_DIR names is the user's, removed only by the run that made it
-# (undo_all's state-root).
+# (state_create records it for undo_all then).
 state_root_ours() {
   [[ $STATE_ROOT == "$DEFAULT_STATE_ROOT" ]]
 }
@@ -1386,11 +1381,8 @@ cgroup_remove_all() {
     done
   done
   dirs+=("$@")
-  if ((DRY_RUN)); then
-    act rmdir "${dirs[@]}"
-    return 0
-  fi
-  rmdir "${dirs[@]}" 2>/dev/null || true
+  remove_empty_dirs "${dirs[@]}"
+  ((!DRY_RUN)) || return 0
   for dir in "${CGROUP_DIRS[@]}"; do
     [[ ! -d $dir ]] || cgroup_remove "$dir" || true
   done
